@@ -1,0 +1,166 @@
+/*
+ * The read path of a mount, built in one place. From the top:
+ *
+ *   metadata cache   (meta_cache.c)          attributes, listings, negatives
+ *   page cache       (page_cache_source.c)   local on-disk pages (localcache/)
+ *   UFS              (ufs_local.c, ...)      the under file system
+ *
+ * Each is a dfs_source wrapping the next; a layer that is switched off is
+ * simply not in the chain.
+ */
+#include "client.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+
+#include "localcache.h"
+#include "meta_cache.h"
+#include "page_cache_source.h"
+#include "ufs_local.h"
+
+struct dfs_client {
+	dfs_uri root;
+	dfs_source *top;
+	dfs_source *ufs;
+};
+
+static void cache_log(int level, const char *msg)
+{
+	fprintf(stderr, "dorafs: %s%s\n", level <= LOG_ERR ? "error: " : level <= LOG_WARNING ? "warning: " : "", msg);
+}
+
+static dfs_source *open_ufs(const dfs_uri *root, char *err, size_t errlen)
+{
+	switch (root->kind) {
+	case DFS_UFS_LOCAL:
+		return dfs_local_source_new(root->path, err, errlen);
+	case DFS_UFS_S3:
+	case DFS_UFS_HDFS:
+		break;
+	}
+	snprintf(err, errlen, "UFS '%s': %s is not supported yet", root->str, root->scheme);
+	return NULL;
+}
+
+int dfs_client_new(const dfs_config *cfg, const char *ufs_uri, dfs_client **out,
+		   char *err, size_t errlen)
+{
+	dfs_client *c = calloc(1, sizeof(*c));
+	dfs_source *top, *layer;
+	dfs_attr root_attr;
+	int rc;
+
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (dfs_uri_parse(ufs_uri, &c->root, err, errlen) < 0)
+		goto fail;
+	top = c->ufs = open_ufs(&c->root, err, errlen);
+	if (!top)
+		goto fail;
+	c->top = top;
+	rc = dfs_stat(top, "/", &root_attr);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot read UFS root '%s': %s", c->root.str, strerror(-rc));
+		goto fail;
+	}
+	if (!S_ISDIR(root_attr.mode)) {
+		snprintf(err, errlen, "UFS root '%s' is not a folder", c->root.str);
+		goto fail;
+	}
+
+	if (cfg->cache_dir) {
+		lc_options lo = {
+			.dir = cfg->cache_dir,
+			.capacity = cfg->cache_size,
+			.page_size = (uint32_t)cfg->page_size,
+			.min_free_ratio = cfg->cache_min_free,
+			.verify_every_read = cfg->cache_verify,
+			.log = cache_log,
+		};
+		lc_cache *lc;
+		char sub[512];
+
+		rc = lc_open(&lo, &lc, sub, sizeof(sub));
+		if (rc < 0) {
+			snprintf(err, errlen, "local_data_cache '%s': %s", cfg->cache_dir, sub);
+			goto fail;
+		}
+		layer = dfs_page_cache_source_new(top, lc, &c->root);
+		if (!layer) {
+			lc_close(lc);
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		c->top = top = layer;
+	}
+
+	if (cfg->meta_cache_size > 0) {
+		layer = dfs_meta_cache_new(top, cfg->meta_cache_size, cfg->meta_cache_expire);
+		if (!layer) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		c->top = top = layer;
+	}
+	*out = c;
+	return 0;
+fail:
+	dfs_client_free(c);
+	return -1;
+}
+
+void dfs_client_free(dfs_client *c)
+{
+	if (!c)
+		return;
+	dfs_source_destroy(c->top);
+	dfs_uri_free(&c->root);
+	free(c);
+}
+
+dfs_source *dfs_client_source(dfs_client *c)
+{
+	return c->top;
+}
+
+const dfs_uri *dfs_client_root(const dfs_client *c)
+{
+	return &c->root;
+}
+
+char *dfs_client_stats_json(dfs_client *c)
+{
+	json_object *o = json_object_new_object();
+	char *text;
+
+	json_object_object_add(o, "ufs_uri", json_object_new_string(c->root.str));
+	for (dfs_source *s = c->top; s; s = s->inner)
+		if (s->ops->stats_json)
+			s->ops->stats_json(s, o);
+	text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return text;
+}
+
+int dfs_client_statfs(dfs_client *c, uint64_t *total, uint64_t *avail, uint64_t *files)
+{
+	if (c->ufs->ops->statfs)
+		return c->ufs->ops->statfs(c->ufs, total, avail, files);
+	return -ENOSYS;
+}
+
+void dfs_client_invalidate(dfs_client *c, const char *path)
+{
+	for (dfs_source *s = c->top; s; s = s->inner)
+		if (s->ops->invalidate) {
+			s->ops->invalidate(s, path);
+			return; /* a layer passes it on to its inner layers itself */
+		}
+}

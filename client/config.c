@@ -1,0 +1,403 @@
+/* Option table, value parsers and properties-file reader. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum opt_type { T_STR, T_SIZE, T_UINT, T_DURATION, T_BOOL, T_RATIO };
+
+typedef struct opt_desc {
+	const char *names[4];   /* first is the dorafs name; others are aliases */
+	enum opt_type type;
+	size_t offset;
+	const char *defval;     /* as printed in --help, and parsed by dfs_config_init */
+	const char *help;
+	uint64_t min, max;      /* for T_SIZE/T_UINT: accepted range */
+} opt_desc;
+
+#define OFF(f) offsetof(dfs_config, f)
+
+static const opt_desc options[] = {
+	{ { "local_data_cache", "alluxio.user.client.cache.dirs" }, T_STR, OFF(cache_dir), NULL,
+	  "folder of the on-disk page cache (enables it)", 0, 0 },
+	{ { "local_data_cache_size", "local_cache_size", "alluxio.user.client.cache.size" }, T_SIZE,
+	  OFF(cache_size), "512MB", "byte cap of the page cache", 1, UINT64_MAX },
+	{ { "page_size", "alluxio.user.client.cache.page.size" }, T_SIZE, OFF(page_size), "1MB",
+	  "page size of the page cache", 4096, 64ULL << 20 },
+	{ { "local_data_cache_min_free" }, T_RATIO, OFF(cache_min_free), "0.05",
+	  "fraction of the cache disk always left free", 0, 0 },
+	{ { "local_data_cache_verify" }, T_BOOL, OFF(cache_verify), "false",
+	  "check each page's checksum on every hit (default: first hit after start)", 0, 0 },
+	{ { "local_metadata_cache_size", "alluxio.user.metadata.cache.max.size" }, T_UINT,
+	  OFF(meta_cache_size), "20000", "entries in the metadata cache (0 disables it)", 0, UINT64_MAX },
+	{ { "local_metadata_cache_expire", "alluxio.user.metadata.cache.expiration.time" }, T_DURATION,
+	  OFF(meta_cache_expire), "never", "how long metadata stays cached", 0, 0 },
+	{ { "attr_timeout" }, T_DURATION, OFF(attr_timeout), "600",
+	  "seconds the kernel caches attributes", 0, 0 },
+	{ { "entry_timeout" }, T_DURATION, OFF(entry_timeout), "600",
+	  "seconds the kernel caches names", 0, 0 },
+	{ { "kernel_cache" }, T_BOOL, OFF(kernel_cache), "false",
+	  "keep the kernel page cache across opens", 0, 0 },
+	{ { "auto_cache" }, T_BOOL, OFF(auto_cache), "false",
+	  "keep the kernel page cache unless size or mtime changed", 0, 0 },
+	{ { "direct_io" }, T_BOOL, OFF(direct_io), "false",
+	  "bypass the kernel page cache (reads of up to max_read at once)", 0, 0 },
+	{ { "allow_other" }, T_BOOL, OFF(allow_other), "false",
+	  "let other users see the mount", 0, 0 },
+	{ { "max_idle_threads" }, T_UINT, OFF(max_idle_threads), "64",
+	  "idle FUSE worker threads kept", 1, 100000 },
+	{ { "max_threads" }, T_UINT, OFF(max_threads), "64",
+	  "most FUSE worker threads", 1, 100000 },
+	{ { "max_read" }, T_SIZE, OFF(max_read), "1MB",
+	  "largest read request from the kernel", 4096, 16ULL << 20 },
+	{ { "fsname", "alluxio.fuse.fs.name" }, T_STR, OFF(fsname), NULL,
+	  "file system name shown in mount tables (default: the UFS URI)", 0, 0 },
+	{ { "debug", "alluxio.fuse.debug.enabled" }, T_BOOL, OFF(debug), "false",
+	  "log every FUSE request", 0, 0 },
+	{ { "log_file" }, T_STR, OFF(log_file), NULL,
+	  "file a background mount appends its log to (default: discarded; foreground: stderr)", 0, 0 },
+	{ { "conf" }, T_STR, OFF(conf_file), NULL,
+	  "properties file with the same keys (command-line options win)", 0, 0 },
+};
+
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+static const opt_desc *find_option(const char *key)
+{
+	for (size_t i = 0; i < NOPTIONS; i++)
+		for (size_t j = 0; j < 4 && options[i].names[j]; j++)
+			if (strcmp(options[i].names[j], key) == 0)
+				return &options[i];
+	return NULL;
+}
+
+int dfs_parse_uint(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int dfs_parse_size(const char *s, uint64_t *out)
+{
+	static const struct { const char *suffix; unsigned shift; } units[] = {
+		{ "", 0 }, { "b", 0 },
+		{ "k", 10 }, { "kb", 10 }, { "kib", 10 },
+		{ "m", 20 }, { "mb", 20 }, { "mib", 20 },
+		{ "g", 30 }, { "gb", 30 }, { "gib", 30 },
+		{ "t", 40 }, { "tb", 40 }, { "tib", 40 },
+	};
+	char *end;
+	double v;
+
+	/* Digits first: strtod alone would take "inf", "nan" and hex. */
+	if (!s || !(isdigit((unsigned char)*s) || (*s == '.' && isdigit((unsigned char)s[1]))))
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v) || v < 0)
+		return -1;
+	while (*end == ' ')
+		end++;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcasecmp(end, units[i].suffix) == 0) {
+			double bytes = ldexp(v, (int)units[i].shift);
+			if (bytes >= 18446744073709551616.0)
+				return -1;
+			*out = (uint64_t)bytes;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int dfs_parse_duration(const char *s, double *out)
+{
+	static const struct { const char *suffix; double secs; } units[] = {
+		{ "", 1 }, { "s", 1 }, { "sec", 1 }, { "secs", 1 }, { "ms", 0.001 },
+		{ "m", 60 }, { "min", 60 }, { "mins", 60 }, { "h", 3600 }, { "hour", 3600 },
+		{ "hours", 3600 }, { "d", 86400 }, { "day", 86400 }, { "days", 86400 },
+	};
+	char *end;
+	double v;
+
+	if (!s)
+		return -1;
+	if (strcasecmp(s, "never") == 0 || strcmp(s, "-1") == 0) {
+		*out = -1;
+		return 0;
+	}
+	if (!(isdigit((unsigned char)*s) || (*s == '.' && isdigit((unsigned char)s[1]))))
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v) || v < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcasecmp(end, units[i].suffix) == 0) {
+			*out = v * units[i].secs;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int dfs_parse_bool(const char *s, bool *out)
+{
+	if (!s || strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0 || strcasecmp(s, "yes") == 0 ||
+	    strcasecmp(s, "on") == 0) {
+		*out = true;
+		return 0;
+	}
+	if (strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0 || strcasecmp(s, "no") == 0 ||
+	    strcasecmp(s, "off") == 0) {
+		*out = false;
+		return 0;
+	}
+	return -1;
+}
+
+static int set_value(dfs_config *c, const opt_desc *o, const char *key, const char *value,
+		     char *err, size_t errlen)
+{
+	char *field = (char *)c + o->offset;
+	uint64_t u;
+	double d;
+	bool b;
+
+	switch (o->type) {
+	case T_BOOL:
+		if (dfs_parse_bool(value, &b) < 0)
+			goto bad;
+		*(bool *)field = b;
+		return 0;
+	case T_STR: {
+		char *copy;
+		if (!value || !*value)
+			goto bad;
+		copy = strdup(value);
+		if (!copy) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		free(*(char **)field);
+		*(char **)field = copy;
+		return 0;
+	}
+	case T_SIZE:
+		if (dfs_parse_size(value, &u) < 0 || u < o->min || u > o->max)
+			goto bad;
+		*(uint64_t *)field = u;
+		return 0;
+	case T_UINT:
+		if (dfs_parse_uint(value, &u) < 0 || u < o->min || u > o->max)
+			goto bad;
+		*(uint64_t *)field = u;
+		return 0;
+	case T_DURATION:
+		if (dfs_parse_duration(value, &d) < 0)
+			goto bad;
+		*(double *)field = d;
+		return 0;
+	case T_RATIO:
+		if (!value || dfs_parse_duration(value, &d) < 0 || d < 0 || d >= 1 || strpbrk(value, "a-zA-Z"))
+			goto bad;
+		*(double *)field = d;
+		return 0;
+	}
+bad:
+	if (!value)
+		snprintf(err, errlen, "option '%s' needs a value", key);
+	else if (o->type == T_SIZE || o->type == T_UINT)
+		snprintf(err, errlen, "bad value '%s' for option '%s' (expected %s from %llu to %llu)",
+			 value, key, o->type == T_SIZE ? "a size like 512MB" : "a whole number",
+			 (unsigned long long)o->min, (unsigned long long)o->max);
+	else
+		snprintf(err, errlen, "bad value '%s' for option '%s'", value, key);
+	return -1;
+}
+
+int dfs_config_set(dfs_config *c, const char *key, const char *value, bool from_file,
+		   char *err, size_t errlen)
+{
+	const opt_desc *o = find_option(key);
+
+	if (!o) {
+		if (from_file && strncmp(key, "alluxio.", 8) == 0)
+			return 0;
+		snprintf(err, errlen, "unknown option '%s' (see 'dorafs mount --help')", key);
+		return -1;
+	}
+	return set_value(c, o, key, value, err, errlen);
+}
+
+void dfs_config_init(dfs_config *c)
+{
+	char err[256];
+
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (options[i].defval)
+			(void)set_value(c, &options[i], options[i].names[0], options[i].defval, err, sizeof(err));
+}
+
+void dfs_config_free(dfs_config *c)
+{
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		if (options[i].type == T_STR) {
+			char **field = (char **)((char *)c + options[i].offset);
+			free(*field);
+			*field = NULL;
+		}
+	}
+}
+
+static int apply_list(dfs_config *c, const char *list, bool skip_conf, char *err, size_t errlen)
+{
+	char *copy = strdup(list), *save = NULL, *item;
+	int rc = 0;
+
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+		if (eq)
+			*eq = '\0';
+		if (!*item) {
+			snprintf(err, errlen, "empty option name in '%s'", list);
+			rc = -1;
+			break;
+		}
+		if (skip_conf && strcmp(item, "conf") == 0)
+			continue;
+		rc = dfs_config_set(c, item, eq ? eq + 1 : NULL, false, err, errlen);
+		if (rc)
+			break;
+	}
+	free(copy);
+	return rc;
+}
+
+int dfs_config_apply_list(dfs_config *c, const char *list, char *err, size_t errlen)
+{
+	return apply_list(c, list, false, err, errlen);
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int dfs_config_load_file(dfs_config *c, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned lineno = 0;
+	int rc = 0;
+
+	if (!f) {
+		snprintf(err, errlen, "cannot read options file '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	while (getline(&line, &cap, f) >= 0) {
+		char *key = trim(line), *sep, *value;
+		char sub[200];
+
+		lineno++;
+		if (!*key || *key == '#' || *key == '!')
+			continue;
+		sep = key + strcspn(key, "=: \t");
+		value = *sep ? sep + 1 : NULL;
+		*sep = '\0';
+		if (value) {
+			value = trim(value);
+			/* "key = value" and "key value" both occur in Java properties. */
+			if ((*value == '=' || *value == ':'))
+				value = trim(value + 1);
+		}
+		if (strcmp(key, "conf") == 0)
+			continue;
+		if (dfs_config_set(c, key, value, true, sub, sizeof(sub)) < 0) {
+			snprintf(err, errlen, "%s:%u: %s", path, lineno, sub);
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == 0 && ferror(f)) {
+		snprintf(err, errlen, "cannot read options file '%s': %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+int dfs_config_from_options(dfs_config *c, char **lists, size_t nlists, char *err, size_t errlen)
+{
+	/* Pass 1 finds conf=FILE (the last one wins), so the file is applied first. */
+	for (size_t i = 0; i < nlists; i++)
+		if (apply_list(c, lists[i], false, err, errlen) < 0)
+			return -1;
+	if (!c->conf_file)
+		return 0;
+	{
+		dfs_config fresh;
+		char *conf = strdup(c->conf_file);
+		int rc;
+
+		if (!conf) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		dfs_config_free(c);
+		dfs_config_init(&fresh);
+		*c = fresh;
+		rc = dfs_config_load_file(c, conf, err, errlen);
+		for (size_t i = 0; rc == 0 && i < nlists; i++)
+			rc = apply_list(c, lists[i], true, err, errlen);
+		if (rc == 0) {
+			free(c->conf_file);
+			c->conf_file = conf;
+			conf = NULL;
+		}
+		free(conf);
+		return rc;
+	}
+}
+
+void dfs_config_print_help(FILE *out)
+{
+	static const char *type_names[] = { "text", "size", "number", "duration", "flag", "fraction" };
+
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		const opt_desc *o = &options[i];
+		fprintf(out, "    -o %s%s%s\n", o->names[0], o->type == T_BOOL ? "" : "=",
+			o->type == T_BOOL ? "" : type_names[o->type]);
+		fprintf(out, "        %s (default: %s)\n", o->help, o->defval ? o->defval : "none");
+		for (size_t j = 1; j < 4 && o->names[j]; j++)
+			fprintf(out, "        also: %s\n", o->names[j]);
+	}
+}

@@ -1,0 +1,411 @@
+/*
+ * Metadata cache layer.
+ *
+ * Entries are keyed by mount path and hold either attributes, a negative
+ * result (the errno, e.g. ENOENT) or both attributes and a listing of the
+ * directory's children. A listing also fills one attribute entry per child,
+ * so that `ls -l` after `ls` asks the source nothing more, and lets a stat
+ * of a name missing from a fresh listing answer ENOENT without a request.
+ *
+ * Locking: one mutex guards the table and the LRU queue. It is never held
+ * across a call to the inner source nor across a listing callback (listings
+ * are reference-counted and iterated unlocked). The byte read path does not
+ * come here: open handles carry their attributes.
+ */
+#include "meta_cache.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct listing {
+	atomic_int refs;
+	size_t n;
+	char **names;
+	dfs_attr *attrs;
+} listing;
+
+typedef struct entry {
+	char *path;
+	int err;               /* 0: attr valid; else a cached -errno */
+	dfs_attr attr;
+	listing *list;         /* directory children, if listed */
+	double born;           /* monotonic seconds of the fetch */
+	GList link;            /* in the LRU queue; data points to the entry */
+} entry;
+
+typedef struct meta_cache {
+	dfs_source base;
+	pthread_mutex_t lock;
+	GHashTable *table;     /* path -> entry* (owns) */
+	GQueue lru;            /* head: most recently used */
+	uint64_t max_entries;
+	double expire_s;
+	uint64_t hits, misses, neg_hits, evictions, list_hits, list_misses;
+} meta_cache;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void listing_unref(listing *l)
+{
+	if (!l || atomic_fetch_sub(&l->refs, 1) != 1)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		free(l->names[i]);
+	free(l->names);
+	free(l->attrs);
+	free(l);
+}
+
+static void entry_free(gpointer p)
+{
+	entry *e = p;
+
+	listing_unref(e->list);
+	free(e->path);
+	free(e);
+}
+
+static bool fresh(const meta_cache *mc, const entry *e, double now)
+{
+	return mc->expire_s < 0 || now - e->born < mc->expire_s;
+}
+
+/* Called with the lock held. */
+static void drop_entry(meta_cache *mc, entry *e)
+{
+	g_queue_unlink(&mc->lru, &e->link);
+	g_hash_table_remove(mc->table, e->path);
+}
+
+static void touch(meta_cache *mc, entry *e)
+{
+	g_queue_unlink(&mc->lru, &e->link);
+	g_queue_push_head_link(&mc->lru, &e->link);
+}
+
+/* Find or create the entry for path; called with the lock held. */
+static entry *upsert(meta_cache *mc, const char *path, double now)
+{
+	entry *e = g_hash_table_lookup(mc->table, path);
+
+	if (e) {
+		touch(mc, e);
+		e->born = now;
+		return e;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e || !(e->path = strdup(path))) {
+		free(e);
+		return NULL;
+	}
+	e->born = now;
+	e->link.data = e;
+	g_hash_table_insert(mc->table, e->path, e);
+	g_queue_push_head_link(&mc->lru, &e->link);
+	while (mc->lru.length > mc->max_entries) {
+		entry *victim = g_queue_peek_tail(&mc->lru);
+		if (victim == e)
+			break;
+		drop_entry(mc, victim);
+		mc->evictions++;
+	}
+	return e;
+}
+
+static void put_attr(meta_cache *mc, const char *path, int err, const dfs_attr *attr, double now)
+{
+	entry *e = upsert(mc, path, now);
+
+	if (!e)
+		return; /* caching is best effort */
+	e->err = err;
+	if (!err)
+		e->attr = *attr;
+	if (err) {
+		listing_unref(e->list);
+		e->list = NULL;
+	}
+}
+
+static const char *base_name(const char *path)
+{
+	return strrchr(path, '/') + 1;
+}
+
+/* Parent of "/a/b" is "/a"; of "/a" is "/". Writes into buf (PATH_MAX-sized). */
+static bool parent_of(const char *path, char *buf, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = (size_t)(slash - path);
+
+	if (strcmp(path, "/") == 0)
+		return false;
+	if (n == 0)
+		n = 1;
+	if (n >= size)
+		return false;
+	memcpy(buf, path, n);
+	buf[n] = '\0';
+	return true;
+}
+
+/* With the lock held: does a fresh listing of the parent prove path absent? */
+static bool listed_absent(meta_cache *mc, const char *path, double now)
+{
+	char parent[4096];
+	entry *p;
+	const char *name = base_name(path);
+
+	if (!parent_of(path, parent, sizeof(parent)))
+		return false;
+	p = g_hash_table_lookup(mc->table, parent);
+	if (!p || p->err || !p->list || !fresh(mc, p, now))
+		return false;
+	for (size_t i = 0; i < p->list->n; i++)
+		if (strcmp(p->list->names[i], name) == 0)
+			return false;
+	return true;
+}
+
+static int mc_stat(dfs_source *s, const char *path, dfs_attr *out)
+{
+	meta_cache *mc = (meta_cache *)s;
+	double now = now_s();
+	entry *e;
+	int rc;
+
+	pthread_mutex_lock(&mc->lock);
+	e = g_hash_table_lookup(mc->table, path);
+	if (e && fresh(mc, e, now)) {
+		touch(mc, e);
+		rc = e->err;
+		if (!rc)
+			*out = e->attr;
+		mc->hits++;
+		if (rc)
+			mc->neg_hits++;
+		pthread_mutex_unlock(&mc->lock);
+		return rc;
+	}
+	if (listed_absent(mc, path, now)) {
+		put_attr(mc, path, -ENOENT, NULL, now);
+		mc->hits++;
+		mc->neg_hits++;
+		pthread_mutex_unlock(&mc->lock);
+		return -ENOENT;
+	}
+	mc->misses++;
+	pthread_mutex_unlock(&mc->lock);
+
+	rc = dfs_stat(s->inner, path, out);
+	if (rc == 0 || rc == -ENOENT || rc == -ENOTDIR) {
+		pthread_mutex_lock(&mc->lock);
+		put_attr(mc, path, rc, out, now_s());
+		pthread_mutex_unlock(&mc->lock);
+	}
+	return rc;
+}
+
+typedef struct collect {
+	GPtrArray *names;
+	GArray *attrs;
+} collect;
+
+static int collect_cb(void *arg, const char *name, const dfs_attr *attr)
+{
+	collect *c = arg;
+	char *copy = strdup(name);
+
+	if (!copy)
+		return -ENOMEM;
+	g_ptr_array_add(c->names, copy);
+	g_array_append_val(c->attrs, *attr);
+	return 0;
+}
+
+static listing *fetch_listing(dfs_source *inner, const char *path, int *rc)
+{
+	collect c = { g_ptr_array_new_with_free_func(free), g_array_new(FALSE, FALSE, sizeof(dfs_attr)) };
+	listing *l = calloc(1, sizeof(*l));
+
+	*rc = l ? dfs_list(inner, path, collect_cb, &c) : -ENOMEM;
+	if (*rc == 0) {
+		atomic_init(&l->refs, 1);
+		l->n = c.names->len;
+		l->names = (char **)g_ptr_array_steal(c.names, NULL);
+		l->attrs = (dfs_attr *)(void *)g_array_steal(c.attrs, NULL);
+	} else {
+		free(l);
+		l = NULL;
+	}
+	g_ptr_array_unref(c.names);
+	g_array_unref(c.attrs);
+	return l;
+}
+
+static int mc_list(dfs_source *s, const char *path, dfs_list_cb cb, void *arg)
+{
+	meta_cache *mc = (meta_cache *)s;
+	double now = now_s();
+	listing *l = NULL;
+	entry *e;
+	int rc = 0;
+
+	pthread_mutex_lock(&mc->lock);
+	e = g_hash_table_lookup(mc->table, path);
+	if (e && e->list && fresh(mc, e, now)) {
+		l = e->list;
+		atomic_fetch_add(&l->refs, 1);
+		touch(mc, e);
+		mc->list_hits++;
+	} else {
+		mc->list_misses++;
+	}
+	pthread_mutex_unlock(&mc->lock);
+
+	if (!l) {
+		dfs_attr dir_attr;
+
+		l = fetch_listing(s->inner, path, &rc);
+		if (!l)
+			return rc;
+		rc = dfs_stat(s->inner, path, &dir_attr);
+		now = now_s();
+		pthread_mutex_lock(&mc->lock);
+		if (rc == 0) {
+			char child[4096];
+			e = upsert(mc, path, now);
+			if (e) {
+				e->err = 0;
+				e->attr = dir_attr;
+				listing_unref(e->list);
+				e->list = l;
+				atomic_fetch_add(&l->refs, 1);
+			}
+			for (size_t i = 0; i < l->n; i++) {
+				int n = snprintf(child, sizeof(child), "%s/%s",
+						 strcmp(path, "/") == 0 ? "" : path, l->names[i]);
+				if (n > 0 && (size_t)n < sizeof(child))
+					put_attr(mc, child, 0, &l->attrs[i], now);
+			}
+		}
+		pthread_mutex_unlock(&mc->lock);
+		rc = 0; /* the listing itself succeeded */
+	}
+	for (size_t i = 0; i < l->n && rc == 0; i++)
+		rc = cb(arg, l->names[i], &l->attrs[i]);
+	listing_unref(l);
+	return rc;
+}
+
+static int mc_open(dfs_source *s, const char *path, const dfs_attr *attr, dfs_handle **out)
+{
+	dfs_attr known;
+
+	if (!attr && mc_stat(s, path, &known) == 0)
+		attr = &known;
+	/* The handle belongs to the inner source: reads bypass this layer. */
+	return dfs_open(s->inner, path, attr, out);
+}
+
+static ssize_t mc_pread(dfs_handle *h, void *buf, size_t len, uint64_t off)
+{
+	(void)h; (void)buf; (void)len; (void)off;
+	return -EBADF; /* never reached: handles are the inner source's */
+}
+
+static void mc_close(dfs_handle *h)
+{
+	(void)h;
+}
+
+static void mc_invalidate(dfs_source *s, const char *path)
+{
+	meta_cache *mc = (meta_cache *)s;
+	char parent[4096];
+	entry *e;
+
+	pthread_mutex_lock(&mc->lock);
+	if (!path) {
+		/* The queue's links live inside the entries: reset it, don't free them. */
+		g_queue_init(&mc->lru);
+		g_hash_table_remove_all(mc->table);
+	} else {
+		if ((e = g_hash_table_lookup(mc->table, path)))
+			drop_entry(mc, e);
+		if (parent_of(path, parent, sizeof(parent)) && (e = g_hash_table_lookup(mc->table, parent)))
+			drop_entry(mc, e);
+	}
+	pthread_mutex_unlock(&mc->lock);
+	if (s->inner->ops->invalidate)
+		s->inner->ops->invalidate(s->inner, path);
+}
+
+static void mc_stats_json(dfs_source *s, void *obj)
+{
+	meta_cache *mc = (meta_cache *)s;
+	json_object *o = json_object_new_object();
+
+	pthread_mutex_lock(&mc->lock);
+	json_object_object_add(o, "entries", json_object_new_int64((int64_t)mc->lru.length));
+	json_object_object_add(o, "max_entries", json_object_new_int64((int64_t)mc->max_entries));
+	json_object_object_add(o, "hits", json_object_new_int64((int64_t)mc->hits));
+	json_object_object_add(o, "negative_hits", json_object_new_int64((int64_t)mc->neg_hits));
+	json_object_object_add(o, "misses", json_object_new_int64((int64_t)mc->misses));
+	json_object_object_add(o, "list_hits", json_object_new_int64((int64_t)mc->list_hits));
+	json_object_object_add(o, "list_misses", json_object_new_int64((int64_t)mc->list_misses));
+	json_object_object_add(o, "evictions", json_object_new_int64((int64_t)mc->evictions));
+	pthread_mutex_unlock(&mc->lock);
+	json_object_object_add(obj, "metadata_cache", o);
+}
+
+static void mc_destroy(dfs_source *s)
+{
+	meta_cache *mc = (meta_cache *)s;
+
+	g_queue_init(&mc->lru);
+	g_hash_table_destroy(mc->table);
+	pthread_mutex_destroy(&mc->lock);
+	free(mc);
+}
+
+static const dfs_source_ops mc_ops = {
+	.name = "metadata_cache",
+	.stat = mc_stat,
+	.list = mc_list,
+	.open = mc_open,
+	.pread = mc_pread,
+	.close = mc_close,
+	.stats_json = mc_stats_json,
+	.invalidate = mc_invalidate,
+	.destroy = mc_destroy,
+};
+
+dfs_source *dfs_meta_cache_new(dfs_source *inner, uint64_t max_entries, double expire_s)
+{
+	meta_cache *mc = calloc(1, sizeof(*mc));
+
+	if (!mc)
+		return NULL;
+	mc->base.ops = &mc_ops;
+	mc->base.inner = inner;
+	pthread_mutex_init(&mc->lock, NULL);
+	mc->table = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, entry_free);
+	g_queue_init(&mc->lru);
+	mc->max_entries = max_entries;
+	mc->expire_s = expire_s;
+	return &mc->base;
+}

@@ -1,0 +1,640 @@
+/*
+ * libfuse3 low-level front end. Each handler turns a request into client
+ * calls (dfs_stat, dfs_list, dfs_open, dfs_read_segs) and an errno; no
+ * caching or I/O policy lives here.
+ *
+ * Threads: libfuse's multi-threaded loop runs the handlers. Shared state is
+ * the inode table (its own mutex, metadata requests only) and the client
+ * (see client/ for its locks). A read touches only its file handle and the
+ * client: no lock of this file is taken on the read path.
+ */
+#define FUSE_USE_VERSION 312
+#include "dorafs_fuse.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "inode_table.h"
+#include "tune.h"
+
+#define NAME_MAX_LEN 255
+
+typedef struct fs {
+	dfs_client *client;
+	dfs_source *src;
+	const dfs_config *cfg;
+	inode_table *inodes;
+	uid_t uid;
+	gid_t gid;
+} fs;
+
+/* A directory opened for reading: a snapshot of its listing, so offsets stay
+ * valid across readdir calls. */
+typedef struct dir_handle {
+	size_t n, cap;
+	char **names;
+	dfs_attr *attrs;
+} dir_handle;
+
+static fs *fs_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static void to_stat(const fs *f, uint64_t ino, const dfs_attr *a, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_mode = a->mode;
+	st->st_nlink = S_ISDIR(a->mode) ? 2 : 1;
+	st->st_size = (off_t)a->size;
+	st->st_blksize = 4096;
+	st->st_blocks = (blkcnt_t)((a->size + 511) / 512);
+	st->st_uid = f->uid;
+	st->st_gid = f->gid;
+	st->st_mtim.tv_sec = a->mtime_ns / 1000000000LL;
+	st->st_mtim.tv_nsec = a->mtime_ns % 1000000000LL;
+	st->st_ctim = st->st_mtim;
+	st->st_atim = st->st_mtim;
+}
+
+/* Path of name under the directory parent; errno-style result. */
+static int child_path(fs *f, fuse_ino_t parent, const char *name, char *buf, size_t size)
+{
+	char dir[PATH_MAX];
+	int n;
+
+	if (strlen(name) > NAME_MAX_LEN)
+		return -ENAMETOOLONG;
+	if (strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return -EINVAL;
+	if (!itab_path(f->inodes, parent, dir, sizeof(dir)))
+		return -ESTALE;
+	n = snprintf(buf, size, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, name);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+static void fill_entry(fs *f, const char *path, const dfs_attr *a, struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = itab_lookup(f->inodes, path);
+	e->attr_timeout = f->cfg->attr_timeout;
+	e->entry_timeout = f->cfg->entry_timeout;
+	to_stat(f, e->ino, a, &e->attr);
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	fs *f = userdata;
+
+	/* -o max_read must be matched here, or libfuse aborts INIT. */
+	conn->max_read = (unsigned)f->cfg->max_read;
+	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
+		conn->want |= FUSE_CAP_SPLICE_WRITE;
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO;
+	if (conn->capable & FUSE_CAP_ASYNC_READ)
+		conn->want |= FUSE_CAP_ASYNC_READ;
+	if (conn->max_readahead < f->cfg->max_read)
+		conn->max_readahead = (unsigned)f->cfg->max_read;
+	conn->want &= ~(unsigned)FUSE_CAP_AUTO_INVAL_DATA;
+	if (f->cfg->auto_cache && (conn->capable & FUSE_CAP_AUTO_INVAL_DATA))
+		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fs *f = fs_of(req);
+	char path[PATH_MAX];
+	struct fuse_entry_param e;
+	dfs_attr a;
+	int rc = child_path(f, parent, name, path, sizeof(path));
+
+	if (rc == 0)
+		rc = dfs_stat(f->src, path, &a);
+	if (rc == -ENOENT) {
+		/* A negative entry the kernel may keep for entry_timeout. */
+		memset(&e, 0, sizeof(e));
+		e.entry_timeout = f->cfg->entry_timeout;
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fill_entry(f, path, &a, &e);
+	fuse_reply_entry(req, &e);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	itab_forget(fs_of(req)->inodes, ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	for (size_t i = 0; i < count; i++)
+		itab_forget(fs_of(req)->inodes, forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fs *f = fs_of(req);
+	char path[PATH_MAX];
+	struct stat st;
+	dfs_attr a;
+	int rc;
+
+	(void)fi;
+	if (!itab_path(f->inodes, ino, path, sizeof(path))) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	rc = dfs_stat(f->src, path, &a);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	to_stat(f, ino, &a, &st);
+	fuse_reply_attr(req, &st, f->cfg->attr_timeout);
+}
+
+static void dir_free(dir_handle *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		free(d->names[i]);
+	free(d->names);
+	free(d->attrs);
+	free(d);
+}
+
+static int dir_add(void *arg, const char *name, const dfs_attr *attr)
+{
+	dir_handle *d = arg;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		char **names = realloc(d->names, cap * sizeof(*names));
+		dfs_attr *attrs;
+		if (!names)
+			return -ENOMEM;
+		d->names = names;
+		attrs = realloc(d->attrs, cap * sizeof(*attrs));
+		if (!attrs)
+			return -ENOMEM;
+		d->attrs = attrs;
+		d->cap = cap;
+	}
+	d->names[d->n] = strdup(name);
+	if (!d->names[d->n])
+		return -ENOMEM;
+	d->attrs[d->n++] = *attr;
+	return 0;
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fs *f = fs_of(req);
+	char path[PATH_MAX];
+	dir_handle *d;
+	int rc;
+
+	if (!itab_path(f->inodes, ino, path, sizeof(path))) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	rc = dfs_list(f->src, path, dir_add, d);
+	if (rc < 0) {
+		dir_free(d);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)d;
+	fi->cache_readdir = f->cfg->kernel_cache;
+	if (fuse_reply_open(req, fi) != 0)
+		dir_free(d); /* the request was interrupted: no releasedir will come */
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi, bool plus)
+{
+	fs *f = fs_of(req);
+	dir_handle *d = (dir_handle *)(uintptr_t)fi->fh;
+	char *buf = malloc(size), dir[PATH_MAX];
+	size_t used = 0;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (plus && !itab_path(f->inodes, ino, dir, sizeof(dir))) {
+		free(buf);
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	/* Offsets 0 and 1 are "." and ".."; entry i of the listing is offset i + 2. */
+	for (off_t i = off; i < (off_t)d->n + 2; i++) {
+		const char *name;
+		struct stat st;
+		size_t need;
+
+		memset(&st, 0, sizeof(st));
+		if (i < 2) {
+			name = i == 0 ? "." : "..";
+			st.st_mode = S_IFDIR;
+			st.st_ino = i == 0 ? ino : FUSE_ROOT_ID;
+		} else {
+			name = d->names[i - 2];
+			st.st_mode = d->attrs[i - 2].mode;
+		}
+		if (!plus) {
+			need = fuse_add_direntry(req, buf + used, size - used, name, &st, i + 1);
+		} else {
+			struct fuse_entry_param e;
+			char path[PATH_MAX];
+
+			memset(&e, 0, sizeof(e));
+			if (i >= 2) {
+				int n = snprintf(path, sizeof(path), "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, name);
+				if (n < 0 || (size_t)n >= sizeof(path))
+					continue;
+				/* Reserve space first: a looked-up entry must reach the kernel. */
+				e.attr = st;
+				need = fuse_add_direntry_plus(req, NULL, 0, name, &e, i + 1);
+				if (used + need > size)
+					break;
+				fill_entry(f, path, &d->attrs[i - 2], &e);
+			} else {
+				e.attr = st;
+			}
+			need = fuse_add_direntry_plus(req, buf + used, size - used, name, &e, i + 1);
+		}
+		if (used + need > size)
+			break;
+		used += need;
+	}
+	fuse_reply_buf(req, buf, used);
+	free(buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, false);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, true);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	dir_free((dir_handle *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fs *f = fs_of(req);
+	char path[PATH_MAX];
+	dfs_handle *h;
+	int rc;
+
+	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (!itab_path(f->inodes, ino, path, sizeof(path))) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	rc = dfs_open(f->src, path, NULL, &h);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)h;
+	fi->direct_io = f->cfg->direct_io;
+	if (f->cfg->kernel_cache)
+		fi->keep_cache = 1;
+	else if (f->cfg->auto_cache)
+		fi->keep_cache = itab_same_as_last_open(f->inodes, ino, h->attr.mtime_ns, h->attr.size);
+	if (fuse_reply_open(req, fi) != 0)
+		dfs_close(h);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	dfs_handle *h = (dfs_handle *)(uintptr_t)fi->fh;
+	struct {
+		struct fuse_bufvec v;
+		struct fuse_buf more[DFS_READ_MAX_SEGS - 1];
+	} bv;
+	dfs_readbuf rb;
+	int rc;
+
+	(void)ino;
+	if (off < 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	rc = dfs_read_segs(h, size, (uint64_t)off, &rb);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	memset(&bv, 0, sizeof(bv));
+	bv.v.count = (size_t)rb.nseg;
+	for (int i = 0; i < rb.nseg; i++) {
+		struct fuse_buf *b = &bv.v.buf[i];
+		b->size = rb.seg[i].len;
+		if (rb.seg[i].fd >= 0) {
+			b->flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+			b->fd = rb.seg[i].fd;
+			b->pos = rb.seg[i].fd_offset;
+		} else {
+			b->mem = (void *)rb.seg[i].mem;
+		}
+	}
+	if (rb.nseg == 0)
+		fuse_reply_buf(req, NULL, 0);
+	else
+		fuse_reply_data(req, &bv.v, FUSE_BUF_SPLICE_NONBLOCK);
+	dfs_readbuf_release(&rb);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	dfs_close((dfs_handle *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	fs *f = fs_of(req);
+	struct statvfs sv;
+	uint64_t total, avail, files;
+	const unsigned long bsize = 4096;
+
+	(void)ino;
+	memset(&sv, 0, sizeof(sv));
+	if (dfs_client_statfs(f->client, &total, &avail, &files) < 0) {
+		/* Object stores have no size: report a large, stable figure as Alluxio does. */
+		total = avail = 1ULL << 50;
+		files = 0;
+	}
+	sv.f_bsize = bsize;
+	sv.f_frsize = bsize;
+	sv.f_blocks = total / bsize;
+	sv.f_bfree = avail / bsize;
+	sv.f_bavail = avail / bsize;
+	sv.f_files = files;
+	sv.f_namemax = NAME_MAX_LEN;
+	fuse_reply_statfs(req, &sv);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	fs *f = fs_of(req);
+	char *json;
+	size_t len;
+
+	if (ino != FUSE_ROOT_ID || strcmp(name, DFS_XATTR_STATS) != 0) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
+	json = dfs_client_stats_json(f->client);
+	if (!json) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	len = strlen(json);
+	if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (size < len)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, json, len);
+	free(json);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	static const char names[] = DFS_XATTR_STATS;
+	size_t len = ino == FUSE_ROOT_ID ? sizeof(names) : 0;
+
+	if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (size < len)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, names, len);
+}
+
+/* The mount is read-only for now: every call that would change it says so. */
+static void op_mknod(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t r)
+{
+	(void)p; (void)n; (void)m; (void)r;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m)
+{
+	(void)p; (void)n; (void)m;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t p, const char *n)
+{
+	(void)p; (void)n;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_symlink(fuse_req_t req, const char *l, fuse_ino_t p, const char *n)
+{
+	(void)l; (void)p; (void)n;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np, const char *nn,
+		      unsigned int fl)
+{
+	(void)p; (void)n; (void)np; (void)nn; (void)fl;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t i, fuse_ino_t np, const char *nn)
+{
+	(void)i; (void)np; (void)nn;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t i, struct stat *a, int s, struct fuse_file_info *fi)
+{
+	(void)i; (void)a; (void)s; (void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, struct fuse_file_info *fi)
+{
+	(void)p; (void)n; (void)m; (void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t i, const char *b, size_t s, off_t o, struct fuse_file_info *fi)
+{
+	(void)i; (void)b; (void)s; (void)o; (void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t i, const char *n, const char *v, size_t s, int fl)
+{
+	(void)i; (void)n; (void)v; (void)s; (void)fl;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t i, const char *n)
+{
+	(void)i; (void)n;
+	fuse_reply_err(req, EROFS);
+}
+
+static const struct fuse_lowlevel_ops ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
+	.releasedir = op_releasedir,
+	.open = op_open,
+	.read = op_read,
+	.release = op_release,
+	.statfs = op_statfs,
+	.getxattr = op_getxattr,
+	.listxattr = op_listxattr,
+	.mknod = op_mknod,
+	.mkdir = op_mkdir,
+	.unlink = op_unlink,
+	.rmdir = op_unlink,
+	.symlink = op_symlink,
+	.rename = op_rename,
+	.link = op_link,
+	.setattr = op_setattr,
+	.create = op_create,
+	.write = op_write,
+	.setxattr = op_setxattr,
+	.removexattr = op_removexattr,
+};
+
+static int add_opt(struct fuse_args *args, const char *fmt, const char *val)
+{
+	char buf[4200];
+	int n = snprintf(buf, sizeof(buf), fmt, val);
+
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -1;
+	return fuse_opt_add_arg(args, "-o") || fuse_opt_add_arg(args, buf) ? -1 : 0;
+}
+
+/* fsname may contain commas (which separate options) in theory: escape them. */
+static void escape_commas(const char *in, char *out, size_t size)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; in[i] && j + 2 < size; i++) {
+		if (in[i] == ',' || in[i] == '\\')
+			out[j++] = '\\';
+		out[j++] = in[i];
+	}
+	out[j] = '\0';
+}
+
+int dfs_fuse_run(dfs_client *client, const dfs_config *cfg, const char *mountpoint,
+		 void (*ready)(void *arg, const char *error), void *arg)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_session *se = NULL;
+	struct fuse_loop_config *loop = NULL;
+	char fsname[4096], num[32], msg[512];
+	fs f = { .client = client, .src = dfs_client_source(client), .cfg = cfg,
+		 .uid = getuid(), .gid = getgid() };
+	int rc = 1, mounted = 0, handlers = 0;
+
+	f.inodes = itab_new();
+	escape_commas(cfg->fsname ? cfg->fsname : dfs_client_root(client)->str, fsname, sizeof(fsname));
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)cfg->max_read);
+	if (!f.inodes || fuse_opt_add_arg(&args, "dorafs") ||
+	    add_opt(&args, "fsname=%s", fsname) || add_opt(&args, "subtype=%s", "dorafs") ||
+	    add_opt(&args, "max_read=%s", num) ||
+	    (cfg->allow_other && add_opt(&args, "%s", "allow_other")) ||
+	    (cfg->debug && fuse_opt_add_arg(&args, "-d"))) {
+		ready(arg, "out of memory");
+		goto out;
+	}
+	se = fuse_session_new(&args, &ops, sizeof(ops), &f);
+	if (!se) {
+		ready(arg, "cannot create the FUSE session (bad FUSE option?)");
+		goto out;
+	}
+	if (fuse_set_signal_handlers(se) != 0) {
+		ready(arg, "cannot install signal handlers");
+		goto out;
+	}
+	handlers = 1;
+	if (tune_pipe_max_size(cfg->max_read) < 0 && cfg->debug)
+		fprintf(stderr, "dorafs: cannot raise fs.pipe-max-size; large reads will be copied\n");
+	if (fuse_session_mount(se, mountpoint) != 0) {
+		snprintf(msg, sizeof(msg), "cannot mount FUSE at '%s' (is /dev/fuse usable?)", mountpoint);
+		ready(arg, msg);
+		goto out;
+	}
+	mounted = 1;
+	if (tune_read_ahead(mountpoint, cfg->max_read) < 0 && cfg->debug)
+		fprintf(stderr, "dorafs: cannot raise the mount's read-ahead\n");
+	ready(arg, NULL);
+
+	loop = fuse_loop_cfg_create();
+	if (!loop)
+		goto out;
+	fuse_loop_cfg_set_max_threads(loop, (unsigned)cfg->max_threads);
+	fuse_loop_cfg_set_idle_threads(loop, (unsigned)cfg->max_idle_threads);
+	rc = fuse_session_loop_mt(se, loop);
+	/* A loop ended by SIGTERM/SIGINT/SIGHUP is a normal shutdown. */
+	rc = (rc == 0 || rc == -SIGTERM || rc == -SIGINT || rc == -SIGHUP) ? 0 : 1;
+out:
+	if (loop)
+		fuse_loop_cfg_destroy(loop);
+	if (mounted)
+		fuse_session_unmount(se);
+	if (handlers)
+		fuse_remove_signal_handlers(se);
+	if (se)
+		fuse_session_destroy(se);
+	fuse_opt_free_args(&args);
+	itab_free(f.inodes);
+	return rc;
+}

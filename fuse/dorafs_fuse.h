@@ -1,0 +1,19 @@
+/* The libfuse3 front end: translates FUSE requests into client calls. */
+#ifndef DORAFS_FUSE_H
+#define DORAFS_FUSE_H
+
+#include "client.h"
+#include "config.h"
+
+/* Extended attribute on the mount root that returns the mount's counters. */
+#define DFS_XATTR_STATS "user.dorafs.stats"
+
+/*
+ * Mount client at mountpoint and serve requests until unmounted or signalled.
+ * ready(arg, NULL) is called once the mount is live, or ready(arg, message)
+ * if mounting failed. Returns 0 after a clean unmount, 1 on failure.
+ */
+int dfs_fuse_run(dfs_client *client, const dfs_config *cfg, const char *mountpoint,
+		 void (*ready)(void *arg, const char *error), void *arg);
+
+#endif
