@@ -1,0 +1,29 @@
+/*
+ * An Alluxio (Dora) worker as a dfs_source: stat = GetStatus, list =
+ * ListStatus, open + pread = ReadBlock, each on the file's full UFS URI
+ * (ufs_root + the mount-relative path, normalised as AlluxioURI does).
+ *
+ * Errors are -errno; -DFS_ETRYOTHER (worker_rpc.h) means the worker is
+ * unreachable or too slow and the caller should try another worker or the
+ * UFS itself.
+ */
+#ifndef DORAFS_WORKER_SOURCE_H
+#define DORAFS_WORKER_SOURCE_H
+
+#include <stddef.h>
+
+#include "source.h"
+#include "worker_rpc.h"
+
+typedef struct dfs_worker_options {
+	const char *ufs_root;            /* e.g. "s3://bucket/prefix"; required */
+	dfs_worker_conn_options conn;    /* target, auth, deadlines, chunk size */
+} dfs_worker_options;
+
+/* Returns NULL with a message in err. Sends nothing until the first call. */
+dfs_source *dfs_worker_source_new(const dfs_worker_options *opt, char *err, size_t errlen);
+
+/* The connection under a worker source (for stats and tests). */
+dfs_worker_conn *dfs_worker_source_conn(dfs_source *s);
+
+#endif
