@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs every dorafs test: installs what is missing, builds, then runs the
+# unit and integration suites (real FUSE mounts, etcd, s3rver, test workers)
+# with ctest. Usage: scripts/test.sh [ctest args...]
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+bash "$repo/scripts/setup.sh"
+cd "${DORAFS_BUILD_DIR:-$repo/build}"
+# Two cores: two tests at a time keeps the suite well within 20 minutes.
+ctest --output-on-failure -j2 "$@"
