@@ -1,0 +1,389 @@
+/*
+ * fuse_floor: the smallest useful FUSE file system, to measure what FUSE
+ * itself costs on this machine ("the FUSE floor").
+ *
+ *   fuse_floor <backing-file> <mountpoint> [--direct-io] [--keep-cache]
+ *              [--single-thread] [--no-splice] [--debug]
+ *
+ * The mount holds one regular file, named like the backing file's basename,
+ * whose bytes are the backing file's. Every read is answered with
+ * fuse_reply_data() and a file-descriptor buffer (FUSE_BUF_IS_FD |
+ * FUSE_BUF_FD_SEEK) on the backing file, i.e. spliced from it into /dev/fuse,
+ * exactly as dorafs answers a page-cache hit from a page file.
+ *
+ * It is mounted the way fuse/dorafs_fuse.c mounts dorafs, so the two can be
+ * compared: -o max_read=1 MiB matched by conn->max_read in init(), splice
+ * write, async read, max_readahead = max_read, no auto_inval_data, attribute
+ * and entry timeouts of 600 s, the multi-threaded loop with 64 threads /
+ * 64 idle threads, fs.pipe-max-size raised so a 1 MiB reply fits in a pipe,
+ * and the mount's bdi read_ahead_kb raised to max_read (found through
+ * /proc/self/mountinfo, as fuse/tune.c does). --direct-io and --keep-cache
+ * set fi->direct_io / fi->keep_cache in open(), like dorafs's -o direct_io
+ * and -o kernel_cache.
+ *
+ * Runs in the foreground until unmounted (fusermount3 -u) or sent
+ * SIGTERM/SIGINT/SIGHUP.
+ */
+#define FUSE_USE_VERSION 312
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#define FILE_INO 2
+#define MAX_READ (1024 * 1024)
+#define TIMEOUT 600.0
+
+static struct {
+	int fd;
+	struct stat st;
+	const char *name;
+	int direct_io, keep_cache, splice;
+} g;
+
+/* --- the same kernel tuning as fuse/tune.c ------------------------------ */
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static int write_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "we");
+	int rc = 0;
+
+	if (!f)
+		return -errno;
+	if (fprintf(f, "%ld\n", v) < 0)
+		rc = -EIO;
+	if (fclose(f) != 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}
+
+static int tune_pipe_max_size(size_t max_read)
+{
+	static const char path[] = "/proc/sys/fs/pipe-max-size";
+	long need = 1;
+
+	while ((size_t)need < max_read + 4096)
+		need <<= 1;
+	if (read_long(path) >= need)
+		return 0;
+	return write_long(path, need);
+}
+
+static int tune_read_ahead(const char *mountpoint, size_t max_read)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL, dev[64] = "", path[128];
+	size_t cap = 0;
+
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) >= 0) {
+		char majmin[64], mnt[4096];
+		if (sscanf(line, "%*d %*d %63s %*s %4095s", majmin, mnt) == 2 && strcmp(mnt, mountpoint) == 0)
+			snprintf(dev, sizeof(dev), "%s", majmin);
+	}
+	free(line);
+	fclose(f);
+	if (!dev[0])
+		return -ENOENT;
+	snprintf(path, sizeof(path), "/sys/class/bdi/%s/read_ahead_kb", dev);
+	return write_long(path, (long)(max_read / 1024));
+}
+
+/* --- file system --------------------------------------------------------- */
+
+static void fill_stat(fuse_ino_t ino, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_uid = getuid();
+	st->st_gid = getgid();
+	if (ino == FUSE_ROOT_ID) {
+		st->st_mode = S_IFDIR | 0755;
+		st->st_nlink = 2;
+	} else {
+		st->st_mode = S_IFREG | 0444;
+		st->st_nlink = 1;
+		st->st_size = g.st.st_size;
+		st->st_blksize = 4096;
+		st->st_blocks = (g.st.st_size + 511) / 512;
+	}
+	st->st_mtim = g.st.st_mtim;
+	st->st_ctim = g.st.st_mtim;
+	st->st_atim = g.st.st_mtim;
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	conn->max_read = MAX_READ;
+	if (g.splice && (conn->capable & FUSE_CAP_SPLICE_WRITE))
+		conn->want |= FUSE_CAP_SPLICE_WRITE;
+	if (!g.splice)
+		conn->want &= ~(unsigned)FUSE_CAP_SPLICE_WRITE;
+	if (conn->capable & FUSE_CAP_ASYNC_READ)
+		conn->want |= FUSE_CAP_ASYNC_READ;
+	if (conn->max_readahead < MAX_READ)
+		conn->max_readahead = MAX_READ;
+	conn->want &= ~(unsigned)FUSE_CAP_AUTO_INVAL_DATA;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fuse_entry_param e;
+
+	memset(&e, 0, sizeof(e));
+	e.attr_timeout = TIMEOUT;
+	e.entry_timeout = TIMEOUT;
+	if (parent != FUSE_ROOT_ID || strcmp(name, g.name) != 0) {
+		fuse_reply_entry(req, &e); /* negative entry */
+		return;
+	}
+	e.ino = FILE_INO;
+	fill_stat(FILE_INO, &e.attr);
+	fuse_reply_entry(req, &e);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct stat st;
+
+	(void)fi;
+	if (ino != FUSE_ROOT_ID && ino != FILE_INO) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	fill_stat(ino, &st);
+	fuse_reply_attr(req, &st, TIMEOUT);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	char *buf = malloc(size);
+	size_t used = 0;
+
+	(void)fi;
+	if (ino != FUSE_ROOT_ID) {
+		free(buf);
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	for (off_t i = off; i < 3; i++) {
+		static const char *const names[2] = { ".", ".." };
+		struct stat st;
+		size_t need;
+
+		memset(&st, 0, sizeof(st));
+		st.st_ino = i < 2 ? FUSE_ROOT_ID : FILE_INO;
+		st.st_mode = i < 2 ? S_IFDIR : S_IFREG;
+		need = fuse_add_direntry(req, buf + used, size - used, i < 2 ? names[i] : g.name, &st, i + 1);
+		if (used + need > size)
+			break;
+		used += need;
+	}
+	fuse_reply_buf(req, buf, used);
+	free(buf);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	if (ino != FILE_INO) {
+		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	fi->direct_io = g.direct_io;
+	fi->keep_cache = g.keep_cache;
+	fuse_reply_open(req, fi);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(0);
+
+	(void)ino;
+	(void)fi;
+	if (off < 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (off >= g.st.st_size) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	if ((off_t)size > g.st.st_size - off)
+		size = (size_t)(g.st.st_size - off);
+	bv.buf[0].size = size;
+	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	bv.buf[0].fd = g.fd;
+	bv.buf[0].pos = off;
+	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_NONBLOCK);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv;
+
+	(void)ino;
+	if (fstatvfs(g.fd, &sv) != 0)
+		memset(&sv, 0, sizeof(sv));
+	sv.f_namemax = 255;
+	fuse_reply_statfs(req, &sv);
+}
+
+static const struct fuse_lowlevel_ops ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.getattr = op_getattr,
+	.readdir = op_readdir,
+	.open = op_open,
+	.read = op_read,
+	.release = op_release,
+	.statfs = op_statfs,
+};
+
+static void usage(const char *argv0)
+{
+	fprintf(stderr,
+		"usage: %s <backing-file> <mountpoint> [--direct-io] [--keep-cache]\n"
+		"          [--single-thread] [--no-splice] [--debug]\n", argv0);
+}
+
+int main(int argc, char **argv)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_session *se = NULL;
+	struct fuse_loop_config *loop = NULL;
+	const char *backing = NULL, *mnt = NULL;
+	char mntabs[PATH_MAX], opt[PATH_MAX + 64];
+	int single = 0, debug = 0, rc = 1, mounted = 0, handlers = 0;
+
+	g.splice = 1;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--direct-io") == 0)
+			g.direct_io = 1;
+		else if (strcmp(argv[i], "--keep-cache") == 0)
+			g.keep_cache = 1;
+		else if (strcmp(argv[i], "--single-thread") == 0)
+			single = 1;
+		else if (strcmp(argv[i], "--no-splice") == 0)
+			g.splice = 0;
+		else if (strcmp(argv[i], "--debug") == 0)
+			debug = 1;
+		else if (argv[i][0] == '-') {
+			usage(argv[0]);
+			return 2;
+		} else if (!backing)
+			backing = argv[i];
+		else if (!mnt)
+			mnt = argv[i];
+		else {
+			usage(argv[0]);
+			return 2;
+		}
+	}
+	if (!backing || !mnt) {
+		usage(argv[0]);
+		return 2;
+	}
+	g.fd = open(backing, O_RDONLY | O_CLOEXEC);
+	if (g.fd < 0 || fstat(g.fd, &g.st) != 0 || !S_ISREG(g.st.st_mode)) {
+		fprintf(stderr, "fuse_floor: cannot open regular file %s: %s\n", backing, strerror(errno));
+		return 1;
+	}
+	g.name = strrchr(backing, '/') ? strrchr(backing, '/') + 1 : backing;
+	if (!realpath(mnt, mntabs)) {
+		fprintf(stderr, "fuse_floor: bad mount point %s: %s\n", mnt, strerror(errno));
+		return 1;
+	}
+
+	/* fsname with its commas and backslashes escaped, as dorafs does. */
+	{
+		size_t j = (size_t)snprintf(opt, sizeof(opt), "fsname=");
+		for (const char *p = backing; *p && j + 64 < sizeof(opt); p++) {
+			if (*p == ',' || *p == '\\')
+				opt[j++] = '\\';
+			opt[j++] = *p;
+		}
+		snprintf(opt + j, sizeof(opt) - j, ",subtype=fuse_floor,max_read=%d", MAX_READ);
+	}
+	if (fuse_opt_add_arg(&args, "fuse_floor") || fuse_opt_add_arg(&args, "-o") ||
+	    fuse_opt_add_arg(&args, opt) || (debug && fuse_opt_add_arg(&args, "-d")))
+		goto out;
+	se = fuse_session_new(&args, &ops, sizeof(ops), NULL);
+	if (!se)
+		goto out;
+	if (fuse_set_signal_handlers(se) != 0)
+		goto out;
+	handlers = 1;
+	if (g.splice && tune_pipe_max_size(MAX_READ) < 0)
+		fprintf(stderr, "fuse_floor: cannot raise fs.pipe-max-size; 1 MiB replies will be copied\n");
+	if (fuse_session_mount(se, mntabs) != 0)
+		goto out;
+	mounted = 1;
+	if (tune_read_ahead(mntabs, MAX_READ) < 0)
+		fprintf(stderr, "fuse_floor: cannot raise the mount's read_ahead_kb\n");
+
+	if (single) {
+		rc = fuse_session_loop(se);
+	} else {
+		loop = fuse_loop_cfg_create();
+		if (!loop)
+			goto out;
+		fuse_loop_cfg_set_max_threads(loop, 64);
+		fuse_loop_cfg_set_idle_threads(loop, 64);
+		rc = fuse_session_loop_mt(se, loop);
+	}
+	rc = (rc == 0 || rc == -SIGTERM || rc == -SIGINT || rc == -SIGHUP ||
+	      rc == SIGTERM || rc == SIGINT || rc == SIGHUP) ? 0 : 1;
+out:
+	if (loop)
+		fuse_loop_cfg_destroy(loop);
+	if (mounted)
+		fuse_session_unmount(se);
+	if (handlers)
+		fuse_remove_signal_handlers(se);
+	if (se)
+		fuse_session_destroy(se);
+	fuse_opt_free_args(&args);
+	close(g.fd);
+	return rc;
+}
