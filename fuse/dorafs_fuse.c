@@ -346,10 +346,13 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	dfs_handle *h = (dfs_handle *)(uintptr_t)fi->fh;
-	struct {
+	/* fuse_bufvec ends in buf[1]: it must be the trailing array of its own
+	 * storage for buf[i > 0] to be valid, so give it aligned raw storage. */
+	union {
 		struct fuse_bufvec v;
-		struct fuse_buf more[DFS_READ_MAX_SEGS - 1];
-	} bv;
+		char raw[sizeof(struct fuse_bufvec) + (DFS_READ_MAX_SEGS - 1) * sizeof(struct fuse_buf)];
+	} store;
+	struct fuse_bufvec *bv = &store.v;
 	dfs_readbuf rb;
 	int rc;
 
@@ -363,10 +366,10 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	memset(&bv, 0, sizeof(bv));
-	bv.v.count = (size_t)rb.nseg;
+	memset(&store, 0, sizeof(store));
+	bv->count = (size_t)rb.nseg;
 	for (int i = 0; i < rb.nseg; i++) {
-		struct fuse_buf *b = &bv.v.buf[i];
+		struct fuse_buf *b = &bv->buf[i];
 		b->size = rb.seg[i].len;
 		if (rb.seg[i].fd >= 0) {
 			b->flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
@@ -379,7 +382,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 	if (rb.nseg == 0)
 		fuse_reply_buf(req, NULL, 0);
 	else
-		fuse_reply_data(req, &bv.v, FUSE_BUF_SPLICE_NONBLOCK);
+		fuse_reply_data(req, bv, FUSE_BUF_SPLICE_NONBLOCK);
 	dfs_readbuf_release(&rb);
 }
 
