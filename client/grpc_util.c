@@ -20,6 +20,15 @@ void dfs_grpc_unref(void)
 	grpc_shutdown_blocking();
 }
 
+grpc_byte_buffer *dfs_grpc_buffer(const void *p, size_t n)
+{
+	grpc_slice s = grpc_slice_from_copied_buffer(p, n);
+	grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&s, 1);
+
+	grpc_slice_unref(s);
+	return bb;
+}
+
 grpc_byte_buffer *dfs_grpc_pack(const ProtobufCMessage *msg)
 {
 	size_t n = protobuf_c_message_get_packed_size(msg);

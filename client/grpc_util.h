@@ -33,6 +33,9 @@ const char *dfs_grpc_status_name(grpc_status_code code);
 void dfs_grpc_ref(void);
 void dfs_grpc_unref(void);
 
+/* A byte buffer holding a copy of n bytes at p. */
+grpc_byte_buffer *dfs_grpc_buffer(const void *p, size_t n);
+
 /* Serialise a message into a new byte buffer; NULL on allocation failure. */
 grpc_byte_buffer *dfs_grpc_pack(const ProtobufCMessage *msg);
 

@@ -21,6 +21,7 @@
 #include <grpc/support/alloc.h>
 
 #include "grpc/sasl_server.pb-c.h"
+#include "worker_wire.h"
 
 enum { TAG_SEND = 1, TAG_RECV, TAG_STATUS, TAG_CLOSE };
 
@@ -113,22 +114,18 @@ static void auth_stream_free(struct auth_stream *as, bool polite)
 static int handshake(dfs_worker_conn *c, const char *id, struct auth_stream **out,
 		     dfs_worker_error *err)
 {
-	Alluxio__Grpc__Sasl__SaslMessage m = ALLUXIO__GRPC__SASL__SASL_MESSAGE__INIT;
 	Alluxio__Grpc__Sasl__SaslMessage *reply = NULL;
 	struct auth_stream *as;
 	grpc_byte_buffer *req = NULL;
 	grpc_op ops[3];
 	char ref[160];
-	size_t zl = strlen(c->authzid), ul = strlen(c->user), pl = strlen(c->password);
-	uint8_t *plain = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
 	gpr_timespec deadline = dfs_grpc_deadline_ms(c->rpc_timeout_ms);
 	int rc;
 
 	as = calloc(1, sizeof(*as));
-	plain = malloc(zl + ul + pl + 2);
-	if (!as || !plain) {
-		free(as);
-		as = NULL;
+	if (!as) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -148,23 +145,10 @@ static int handshake(dfs_worker_conn *c, const char *id, struct auth_stream **ou
 		goto out;
 	}
 
-	/* PLAIN initial response: authzid NUL authcid NUL password */
-	memcpy(plain, c->authzid, zl);
-	plain[zl] = 0;
-	memcpy(plain + zl + 1, c->user, ul);
-	plain[zl + 1 + ul] = 0;
-	memcpy(plain + zl + ul + 2, c->password, pl);
 	snprintf(ref, sizeof(ref), "dorafs-%d-%s", (int)getpid(), c->target);
-	m.has_messagetype = 1;
-	m.messagetype = ALLUXIO__GRPC__SASL__SASL_MESSAGE_TYPE__CHALLENGE;
-	m.has_message = 1;
-	m.message.data = plain;
-	m.message.len = zl + ul + pl + 2;
-	m.clientid = (char *)id;
-	m.has_authenticationscheme = 1;
-	m.authenticationscheme = ALLUXIO__GRPC__SASL__CHANNEL_AUTHENTICATION_SCHEME__SIMPLE;
-	m.channelref = ref;
-	req = dfs_grpc_pack(&m.base);
+	if (dfs_wire_sasl_challenge(c->authzid, c->user, c->password, id, ref, &buf, &len) == 0)
+		req = dfs_grpc_buffer(buf, len);
+	free(buf);
 	if (!req) {
 		rc = -ENOMEM;
 		goto out;
@@ -244,7 +228,6 @@ out:
 		protobuf_c_message_free_unpacked(&reply->base, NULL);
 	if (req)
 		grpc_byte_buffer_destroy(req);
-	free(plain);
 	if (rc < 0) {
 		auth_stream_free(as, false);
 		as = NULL;

@@ -19,7 +19,7 @@
 
 #include <grpc/support/alloc.h>
 
-#include "grpc/block_worker.pb-c.h"
+#include "worker_wire.h"
 
 #define M_READ_BLOCK "/alluxio.grpc.block.BlockWorker/ReadBlock"
 
@@ -66,38 +66,21 @@ static bool wait_tag(dfs_worker_read *r, intptr_t tag, int timeout_ms, bool *ok)
 	return true;
 }
 
-static void fill_request(dfs_worker_read *r, Alluxio__Grpc__Block__ReadRequest *req,
-			 Alluxio__Proto__Dataserver__OpenUfsBlockOptions *ufs)
+/* Send a ReadRequest (ack < 0: the first one) as the last op of ops[n]. */
+static int post_send(dfs_worker_read *r, grpc_op *ops, size_t n, int64_t ack)
 {
-	alluxio__grpc__block__read_request__init(req);
-	alluxio__proto__dataserver__open_ufs_block_options__init(ufs);
-	ufs->ufs_path = r->uri;
-	ufs->has_offset_in_file = 1;
-	ufs->offset_in_file = 0;
-	ufs->has_block_size = 1;   /* bounds the read: must be the file's length */
-	ufs->block_size = (int64_t)r->file_length;
-	ufs->has_mountid = 1;
-	ufs->mountid = 0;
-	req->has_block_id = 1;
-	req->block_id = -1;        /* Dora ignores it; the Java client sends -1 */
-	req->has_offset = 1;
-	req->offset = (int64_t)r->offset;
-	req->has_length = 1;
-	req->length = (int64_t)r->length;
-	req->has_chunk_size = 1;
-	req->chunk_size = r->c->chunk_size;
-	req->open_ufs_block_options = ufs;
-}
+	uint8_t *buf = NULL;
+	size_t len = 0;
 
-static int post_send(dfs_worker_read *r, grpc_op *ops, size_t n, ProtobufCMessage *msg)
-{
 	if (r->send_bb) {
 		grpc_byte_buffer_destroy(r->send_bb);
 		r->send_bb = NULL;
 	}
-	r->send_bb = dfs_grpc_pack(msg);
-	if (!r->send_bb)
+	if (dfs_wire_read_request(r->uri, r->file_length, r->offset, r->length, r->c->chunk_size,
+				  ack, &buf, &len) < 0)
 		return -ENOMEM;
+	r->send_bb = dfs_grpc_buffer(buf, len);
+	free(buf);
 	ops[n - 1].op = GRPC_OP_SEND_MESSAGE;
 	ops[n - 1].data.send_message.send_message = r->send_bb;
 	if (grpc_call_start_batch(r->call, ops, n, (void *)(intptr_t)TAG_SEND, NULL) != GRPC_CALL_OK)
@@ -160,8 +143,6 @@ free_cq:
 
 static int stream_start(dfs_worker_read *r, dfs_worker_error *err)
 {
-	Alluxio__Grpc__Block__ReadRequest req;
-	Alluxio__Proto__Dataserver__OpenUfsBlockOptions ufs;
 	grpc_op ops[2];
 	int rc;
 
@@ -195,12 +176,11 @@ static int stream_start(dfs_worker_read *r, dfs_worker_error *err)
 	r->status_pending = true;
 
 	/* The first request: without offset_received. */
-	fill_request(r, &req, &ufs);
 	memset(ops, 0, sizeof(ops));
 	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
 	ops[0].data.send_initial_metadata.count = r->id[0] ? 1 : 0;
 	ops[0].data.send_initial_metadata.metadata = r->id[0] ? &r->md : NULL;
-	rc = post_send(r, ops, 2, &req.base);
+	rc = post_send(r, ops, 2, -1);
 	if (rc < 0)
 		return dfs_worker_fail(r->c, err, GRPC_STATUS_INTERNAL, M_READ_BLOCK, "start_batch");
 	return 0;
@@ -283,8 +263,6 @@ static int next_chunk(dfs_worker_read *r, dfs_worker_error *err)
 
 	if (r->need_ack && r->received < r->length) {
 		/* Ack what was consumed so the worker may send further. */
-		Alluxio__Grpc__Block__ReadRequest req;
-		Alluxio__Proto__Dataserver__OpenUfsBlockOptions ufs;
 
 		if (r->send_pending) {
 			if (!wait_tag(r, TAG_SEND, r->c->stream_timeout_ms, &ok))
@@ -292,11 +270,8 @@ static int next_chunk(dfs_worker_read *r, dfs_worker_error *err)
 						       M_READ_BLOCK, "send blocked beyond the stream timeout");
 			r->send_pending = false;
 		}
-		fill_request(r, &req, &ufs);
-		req.has_offset_received = 1;
-		req.offset_received = (int64_t)(r->offset + r->received);
 		memset(ops, 0, sizeof(ops));
-		rc = post_send(r, ops, 1, &req.base);
+		rc = post_send(r, ops, 1, (int64_t)(r->offset + r->received));
 		if (rc < 0)
 			return dfs_worker_fail(r->c, err, GRPC_STATUS_INTERNAL, M_READ_BLOCK, "ack");
 	}

@@ -20,6 +20,7 @@
 
 #include "grpc/block_worker.pb-c.h"
 #include "grpc/file_system_master.pb-c.h"
+#include "worker_wire.h"
 
 #define M_GET_STATUS "/alluxio.grpc.block.BlockWorker/GetStatus"
 #define M_LIST_STATUS "/alluxio.grpc.block.BlockWorker/ListStatus"
@@ -317,13 +318,15 @@ static int call_result(call *k, const char *what, dfs_worker_error *err)
  * A unary call. On UNAUTHENTICATED (the worker restarted and forgot our
  * channel id, or purged it), authenticate again and retry once.
  */
-static int unary(dfs_worker_conn *c, const char *method, const ProtobufCMessage *req,
+static int unary(dfs_worker_conn *c, const char *method, uint8_t *reqbuf, size_t reqlen,
 		 const ProtobufCMessageDescriptor *rdesc, ProtobufCMessage **resp,
 		 dfs_worker_error *err)
 {
 	int attempt, rc = -EIO;
 
 	*resp = NULL;
+	if (!reqbuf)
+		return -ENOMEM;
 	for (attempt = 0; attempt < 2; attempt++) {
 		call k;
 		grpc_op ops[6];
@@ -334,11 +337,7 @@ static int unary(dfs_worker_conn *c, const char *method, const ProtobufCMessage 
 			call_end(&k);
 			return rc;
 		}
-		send = dfs_grpc_pack(req);
-		if (!send) {
-			call_end(&k);
-			return -ENOMEM;
-		}
+		send = dfs_grpc_buffer(reqbuf, reqlen);
 		memset(ops, 0, sizeof(ops));
 		op_send_md(&ops[0], &k);
 		ops[1].op = GRPC_OP_SEND_MESSAGE;
@@ -377,17 +376,17 @@ static int unary(dfs_worker_conn *c, const char *method, const ProtobufCMessage 
 int dfs_worker_get_status(dfs_worker_conn *c, const char *uri, dfs_worker_fileinfo *out,
 			  dfs_worker_error *err)
 {
-	Alluxio__Grpc__File__GetStatusPRequest req = ALLUXIO__GRPC__FILE__GET_STATUS_PREQUEST__INIT;
-	Alluxio__Grpc__File__GetStatusPOptions o = ALLUXIO__GRPC__FILE__GET_STATUS_POPTIONS__INIT;
 	Alluxio__Grpc__File__GetStatusPResponse *resp = NULL;
 	dfs_worker_fileinfo v;
+	uint8_t *buf = NULL;
+	size_t len = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	req.path = (char *)uri;
-	req.options = &o;   /* an empty options message, as the Java client sends */
-	rc = unary(c, M_GET_STATUS, &req.base, &alluxio__grpc__file__get_status_presponse__descriptor,
+	dfs_wire_get_status(uri, &buf, &len);
+	rc = unary(c, M_GET_STATUS, buf, len, &alluxio__grpc__file__get_status_presponse__descriptor,
 		   (ProtobufCMessage **)&resp, err);
+	free(buf);
 	if (rc < 0)
 		return rc;
 	if (!resp->fileinfo) {
@@ -415,15 +414,15 @@ out:
 
 int dfs_worker_exists(dfs_worker_conn *c, const char *uri, bool *exists, dfs_worker_error *err)
 {
-	Alluxio__Grpc__File__ExistsPRequest req = ALLUXIO__GRPC__FILE__EXISTS_PREQUEST__INIT;
-	Alluxio__Grpc__File__ExistsPOptions o = ALLUXIO__GRPC__FILE__EXISTS_POPTIONS__INIT;
 	Alluxio__Grpc__File__ExistsPResponse *resp = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
 	int rc;
 
-	req.path = (char *)uri;
-	req.options = &o;
-	rc = unary(c, M_EXISTS, &req.base, &alluxio__grpc__file__exists_presponse__descriptor,
+	dfs_wire_exists(uri, &buf, &len);
+	rc = unary(c, M_EXISTS, buf, len, &alluxio__grpc__file__exists_presponse__descriptor,
 		   (ProtobufCMessage **)&resp, err);
+	free(buf);
 	if (rc < 0)
 		return rc;
 	*exists = resp->has_exists && resp->exists;
@@ -434,19 +433,15 @@ int dfs_worker_exists(dfs_worker_conn *c, const char *uri, bool *exists, dfs_wor
 int dfs_worker_cache_data(dfs_worker_conn *c, const char *uri, int64_t pos, int64_t length,
 			  bool async, dfs_worker_error *err)
 {
-	Alluxio__Grpc__Block__CacheDataRequest req = ALLUXIO__GRPC__BLOCK__CACHE_DATA_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
 	int rc;
 
-	req.ufs_path = (char *)uri;
-	req.has_pos = 1;
-	req.pos = pos;
-	req.has_length = 1;
-	req.length = length;
-	req.has_async = 1;
-	req.async = async;
-	rc = unary(c, M_CACHE_DATA, &req.base, &alluxio__grpc__block__cache_data_response__descriptor,
+	dfs_wire_cache_data(uri, pos, length, async, &buf, &len);
+	rc = unary(c, M_CACHE_DATA, buf, len, &alluxio__grpc__block__cache_data_response__descriptor,
 		   &resp, err);
+	free(buf);
 	if (rc < 0)
 		return rc;
 	protobuf_c_message_free_unpacked(resp, NULL);
@@ -458,9 +453,9 @@ int dfs_worker_cache_data(dfs_worker_conn *c, const char *uri, int64_t pos, int6
 static int list_once(dfs_worker_conn *c, const char *uri, dfs_worker_list_cb cb, void *arg,
 		     dfs_worker_error *err, bool *unauth, char *id_used, bool *delivered)
 {
-	Alluxio__Grpc__File__ListStatusPRequest req = ALLUXIO__GRPC__FILE__LIST_STATUS_PREQUEST__INIT;
-	Alluxio__Grpc__File__ListStatusPOptions o = ALLUXIO__GRPC__FILE__LIST_STATUS_POPTIONS__INIT;
 	grpc_byte_buffer *send = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
 	grpc_op ops[4];
 	call k;
 	int rc, stop = 0;
@@ -472,9 +467,9 @@ static int list_once(dfs_worker_conn *c, const char *uri, dfs_worker_list_cb cb,
 	if (rc < 0)
 		goto out;
 	memcpy(id_used, k.id, DFS_CHANNEL_ID_LEN);
-	req.path = (char *)uri;
-	req.options = &o;
-	send = dfs_grpc_pack(&req.base);
+	if (dfs_wire_list_status(uri, &buf, &len) == 0)
+		send = dfs_grpc_buffer(buf, len);
+	free(buf);
 	if (!send) {
 		rc = -ENOMEM;
 		goto out;

@@ -1,0 +1,478 @@
+/*
+ * dfs_worker_driver: drives dorafs's worker client (the product code: the
+ * worker dfs_source and worker_rpc.h) against a worker, for the integration
+ * tests and the benchmark. Each command prints one result line, "OK ..." or
+ * "ERR <errno name> grpc=<code> <message> ...", and exits 0 or 3.
+ *
+ * usage: dfs_worker_driver --target H:P --root URI [--no-auth] [--user U]
+ *          [--timeout-ms N] [--stream-timeout-ms N] [--chunk N] [--stats] CMD ARGS
+ *   stat PATH | exists PATH | list PATH | cachedata PATH
+ *   read PATH LOCALFILE NRANDOM SEED       byte-exact sequential + random reads
+ *   concurrent PATH LOCALFILE THREADS N    N random reads per thread, one channel
+ *   slowread PATH                          read 256 KiB, print STARTED, wait for a
+ *                                          line on stdin, then read the rest
+ *   bench PATH LOCALFILE SECONDS           ReadBlock MB/s vs pread of LOCALFILE,
+ *                                          and GetStatus round trips per second
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "source.h"
+#include "worker_rpc.h"
+#include "worker_source.h"
+
+static dfs_source *src;
+static dfs_worker_conn *conn;
+static const char *root;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *ename(int e)
+{
+	switch (e) {
+	case ENOENT: return "ENOENT";
+	case EACCES: return "EACCES";
+	case EEXIST: return "EEXIST";
+	case ENOTSUP: return "ENOTSUP";
+	case DFS_ETRYOTHER: return "ETRYOTHER";
+	case EIO: return "EIO";
+	case EISDIR: return "EISDIR";
+	default: return "E?";
+	}
+}
+
+static int fail(int rc, const dfs_worker_error *we, double t0)
+{
+	printf("ERR %s grpc=%d elapsed_ms=%.0f %s\n", ename(-rc), we ? we->grpc_code : -1,
+	       (now_s() - t0) * 1000, we ? we->message : "");
+	return 3;
+}
+
+/* Read a whole local file (the UFS copy) for comparisons. */
+static uint8_t *slurp(const char *path, uint64_t *size)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t got = 0;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		goto out;
+	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	while (buf && got < (size_t)st.st_size) {
+		ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
+		if (n <= 0) {
+			free(buf);
+			buf = NULL;
+			break;
+		}
+		got += (size_t)n;
+	}
+	*size = (uint64_t)st.st_size;
+out:
+	if (fd >= 0)
+		close(fd);
+	return buf;
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+	/* xorshift64*: reproducible from the seed */
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ull;
+}
+
+static int cmd_read(const char *path, const char *local, int nrandom, uint64_t seed)
+{
+	uint64_t size = 0, off = 0;
+	uint8_t *want = slurp(local, &size), *buf = NULL;
+	dfs_handle *h = NULL;
+	double t0 = now_s();
+	int rc, i, ret = 3;
+	size_t step = 1;
+
+	if (!want) {
+		printf("ERR cannot read %s\n", local);
+		return 3;
+	}
+	buf = malloc(4 << 20);
+	rc = dfs_open(src, path, NULL, &h);
+	if (rc < 0 || !buf) {
+		ret = fail(rc ? rc : -ENOMEM, NULL, t0);
+		goto out;
+	}
+	if (h->attr.size != size) {
+		printf("ERR size %" PRIu64 " != %" PRIu64 "\n", h->attr.size, size);
+		goto out;
+	}
+	/* Sequential, with read sizes that vary (1 B .. 4 MiB). */
+	while (off < size) {
+		ssize_t n = dfs_pread(h, buf, step, off);
+		if (n <= 0 || memcmp(buf, want + off, (size_t)n) != 0) {
+			if (n < 0)
+				ret = fail((int)n, NULL, t0);
+			else
+				printf("ERR mismatch or short read at %" PRIu64 " (n=%zd)\n", off, n);
+			goto out;
+		}
+		off += (uint64_t)n;
+		step = step >= (4u << 20) ? 1 : step * 7 + 1;
+	}
+	if (dfs_pread(h, buf, 16, size) != 0) {
+		printf("ERR read past EOF returned data\n");
+		goto out;
+	}
+	/* Random offsets and lengths. */
+	for (i = 0; i < nrandom && size > 0; i++) {
+		uint64_t o = rnd(&seed) % size;
+		size_t len = (size_t)(rnd(&seed) % (2u << 20)) + 1;
+		ssize_t n;
+		if (len > size - o)
+			len = (size_t)(size - o);
+		n = dfs_pread_full(h, buf, len, o);
+		if (n != (ssize_t)len || memcmp(buf, want + o, len) != 0) {
+			if (n < 0)
+				ret = fail((int)n, NULL, t0);
+			else
+				printf("ERR random read %d at %" PRIu64 "+%zu: n=%zd\n", i, o, len, n);
+			goto out;
+		}
+	}
+	printf("OK bytes=%" PRIu64 " random=%d\n", size, nrandom);
+	ret = 0;
+out:
+	if (h)
+		dfs_close(h);
+	free(buf);
+	free(want);
+	return ret;
+}
+
+struct conc {
+	const char *path;
+	const uint8_t *want;
+	uint64_t size;
+	int iters;
+	uint64_t seed;
+	int result;
+};
+
+static void *conc_thread(void *arg)
+{
+	struct conc *c = arg;
+	uint8_t *buf = malloc(1 << 20);
+	dfs_handle *h = NULL;
+	int i, rc;
+
+	c->result = -EIO;
+	if (!buf)
+		return NULL;
+	/* Each thread its own handle, all on the source's one channel. */
+	rc = dfs_open(src, c->path, NULL, &h);
+	if (rc < 0) {
+		c->result = rc;
+		goto out;
+	}
+	for (i = 0; i < c->iters; i++) {
+		uint64_t o = c->size ? rnd(&c->seed) % c->size : 0;
+		size_t len = (size_t)(rnd(&c->seed) % (1u << 20)) + 1;
+		ssize_t n;
+		if (len > c->size - o)
+			len = (size_t)(c->size - o);
+		n = dfs_pread_full(h, buf, len, o);
+		if (n != (ssize_t)len || memcmp(buf, c->want + o, len) != 0) {
+			c->result = n < 0 ? (int)n : -EIO;
+			goto out;
+		}
+	}
+	c->result = 0;
+out:
+	if (h)
+		dfs_close(h);
+	free(buf);
+	return NULL;
+}
+
+static int cmd_concurrent(const char *path, const char *local, int threads, int iters)
+{
+	uint64_t size = 0;
+	uint8_t *want = slurp(local, &size);
+	pthread_t t[64];
+	struct conc c[64];
+	double t0 = now_s();
+	int i, started = 0, ret = 0;
+
+	if (!want || threads < 1 || threads > 64) {
+		printf("ERR bad arguments\n");
+		free(want);
+		return 3;
+	}
+	for (i = 0; i < threads; i++) {
+		c[i] = (struct conc){ path, want, size, iters, 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1), 0 };
+		if (pthread_create(&t[i], NULL, conc_thread, &c[i]) == 0)
+			started++;
+		else
+			break;
+	}
+	for (i = 0; i < started; i++) {
+		pthread_join(t[i], NULL);
+		if (c[i].result < 0 && ret == 0)
+			ret = fail(c[i].result, NULL, t0);
+	}
+	if (ret == 0 && started == threads)
+		printf("OK threads=%d iters=%d seconds=%.2f\n", threads, iters, now_s() - t0);
+	else if (ret == 0)
+		ret = 3;
+	free(want);
+	return ret;
+}
+
+static int cmd_slowread(const char *path)
+{
+	dfs_handle *h = NULL;
+	uint8_t *buf = malloc(1 << 20);
+	uint64_t off = 0;
+	char line[16];
+	double t0;
+	int rc, ret = 3;
+
+	rc = dfs_open(src, path, NULL, &h);
+	if (rc < 0 || !buf) {
+		ret = fail(rc ? rc : -ENOMEM, NULL, now_s());
+		goto out;
+	}
+	rc = (int)dfs_pread(h, buf, 256 << 10, 0);
+	if (rc <= 0) {
+		ret = fail(rc ? rc : -EIO, NULL, now_s());
+		goto out;
+	}
+	off = (uint64_t)rc;
+	printf("STARTED\n");
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		goto out;
+	t0 = now_s();
+	while (off < h->attr.size) {
+		ssize_t n = dfs_pread(h, buf, 1 << 20, off);
+		if (n < 0) {
+			ret = fail((int)n, NULL, t0);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		off += (uint64_t)n;
+	}
+	printf("OK read=%" PRIu64 " elapsed_ms=%.0f\n", off, (now_s() - t0) * 1000);
+	ret = 0;
+out:
+	if (h)
+		dfs_close(h);
+	free(buf);
+	return ret;
+}
+
+static int cmd_bench(const char *path, const char *local, double seconds)
+{
+	dfs_handle *h = NULL;
+	const size_t bs = 1 << 20;
+	uint8_t *buf = malloc(bs);
+	uint64_t off = 0, calls = 0;
+	double t0, t_worker, t_file;
+	int fd = -1, rc, ret = 3;
+	dfs_attr a;
+
+	rc = dfs_open(src, path, NULL, &h);
+	if (rc < 0 || !buf) {
+		ret = fail(rc ? rc : -ENOMEM, NULL, now_s());
+		goto out;
+	}
+	t0 = now_s();
+	while (off < h->attr.size) {
+		ssize_t n = dfs_pread(h, buf, bs, off);
+		if (n <= 0) {
+			ret = fail(n ? (int)n : -EIO, NULL, t0);
+			goto out;
+		}
+		off += (uint64_t)n;
+	}
+	t_worker = now_s() - t0;
+	/* Baseline: the same bytes read straight from the file. */
+	fd = open(local, O_RDONLY);
+	if (fd < 0) {
+		printf("ERR cannot open %s\n", local);
+		goto out;
+	}
+	t0 = now_s();
+	for (off = 0;;) {
+		ssize_t n = pread(fd, buf, bs, (off_t)off);
+		if (n <= 0)
+			break;
+		off += (uint64_t)n;
+	}
+	t_file = now_s() - t0;
+	/* Unary round trips. */
+	t0 = now_s();
+	while (now_s() - t0 < seconds) {
+		rc = dfs_stat(src, path, &a);
+		if (rc < 0) {
+			ret = fail(rc, NULL, t0);
+			goto out;
+		}
+		calls++;
+	}
+	printf("OK bytes=%" PRIu64 " readblock_MBps=%.0f file_MBps=%.0f ratio=%.2f getstatus_per_s=%.0f\n",
+	       h->attr.size, (double)h->attr.size / 1e6 / t_worker, (double)off / 1e6 / t_file,
+	       ((double)h->attr.size / t_worker) / ((double)off / t_file), (double)calls / (now_s() - t0));
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (h)
+		dfs_close(h);
+	free(buf);
+	return ret;
+}
+
+static int list_count(void *arg, const char *name, const dfs_attr *attr)
+{
+	(void)name;
+	(void)attr;
+	(*(uint64_t *)arg)++;
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: dfs_worker_driver --target H:P --root URI [--no-auth] [--user U]\n"
+		"  [--timeout-ms N] [--stream-timeout-ms N] [--chunk N] [--stats] CMD ARGS...\n");
+}
+
+int main(int argc, char **argv)
+{
+	dfs_worker_options o;
+	dfs_worker_error we;
+	char err[256], uri[8192];
+	bool print_stats = false;
+	double t0;
+	int i, ret = 3, rc;
+	const char *cmd;
+
+	memset(&o, 0, sizeof(o));
+	memset(&we, 0, sizeof(we));
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define OPT(name) (strcmp(a, name) == 0 && v && (i++, 1))
+		if (OPT("--target")) o.conn.target = v;
+		else if (OPT("--root")) o.ufs_root = v;
+		else if (OPT("--user")) o.conn.user = v;
+		else if (OPT("--timeout-ms")) o.conn.rpc_timeout_ms = atoi(v);
+		else if (OPT("--stream-timeout-ms")) o.conn.stream_timeout_ms = atoi(v);
+		else if (OPT("--chunk")) o.conn.chunk_size = (uint32_t)atoi(v);
+		else if (strcmp(a, "--no-auth") == 0) o.conn.auth_disabled = true;
+		else if (strcmp(a, "--stats") == 0) print_stats = true;
+		else {
+			usage();
+			return 2;
+		}
+#undef OPT
+	}
+	if (i >= argc || !o.conn.target || !o.ufs_root) {
+		usage();
+		return 2;
+	}
+	root = o.ufs_root;
+	cmd = argv[i++];
+	src = dfs_worker_source_new(&o, err, sizeof(err));
+	if (!src) {
+		printf("ERR %s\n", err);
+		return 3;
+	}
+	conn = dfs_worker_source_conn(src);
+	t0 = now_s();
+#define NEED(n) do { if (argc - i < (n)) { usage(); ret = 2; goto out; } } while (0)
+	if (strcmp(cmd, "stat") == 0) {
+		dfs_worker_fileinfo fi;
+		NEED(1);
+		/* through the worker API, to show the gRPC code and message */
+		snprintf(uri, sizeof(uri), "%s%s", root, argv[i]);
+		rc = dfs_worker_get_status(conn, uri, &fi, &we);
+		if (rc < 0) {
+			ret = fail(rc, &we, t0);
+		} else {
+			dfs_attr a;
+			rc = dfs_stat(src, argv[i], &a);
+			printf("OK type=%s size=%" PRIu64 " mode=%o name=%s path=%s version=%s\n",
+			       fi.folder ? "dir" : "file", fi.length, fi.mode, fi.name, fi.path,
+			       rc == 0 ? a.version : "?");
+			dfs_worker_fileinfo_clear(&fi);
+			ret = 0;
+		}
+	} else if (strcmp(cmd, "exists") == 0) {
+		bool ex = false;
+		NEED(1);
+		snprintf(uri, sizeof(uri), "%s%s", root, argv[i]);
+		rc = dfs_worker_exists(conn, uri, &ex, &we);
+		ret = rc < 0 ? fail(rc, &we, t0) : (printf("OK exists=%d\n", ex), 0);
+	} else if (strcmp(cmd, "cachedata") == 0) {
+		NEED(1);
+		snprintf(uri, sizeof(uri), "%s%s", root, argv[i]);
+		rc = dfs_worker_cache_data(conn, uri, 0, -1, false, &we);
+		ret = rc < 0 ? fail(rc, &we, t0) : (printf("OK\n"), 0);
+	} else if (strcmp(cmd, "list") == 0) {
+		uint64_t n = 0;
+		NEED(1);
+		rc = dfs_list(src, argv[i], list_count, &n);
+		if (rc < 0) {
+			ret = fail(rc, NULL, t0);
+		} else {
+			dfs_worker_conn_stats st;
+			dfs_worker_conn_get_stats(conn, &st);
+			printf("OK count=%" PRIu64 " batches=%" PRIu64 " seconds=%.2f\n", n, st.list_batches,
+			       now_s() - t0);
+			ret = 0;
+		}
+	} else if (strcmp(cmd, "read") == 0) {
+		NEED(4);
+		ret = cmd_read(argv[i], argv[i + 1], atoi(argv[i + 2]), strtoull(argv[i + 3], NULL, 0) | 1);
+	} else if (strcmp(cmd, "concurrent") == 0) {
+		NEED(4);
+		ret = cmd_concurrent(argv[i], argv[i + 1], atoi(argv[i + 2]), atoi(argv[i + 3]));
+	} else if (strcmp(cmd, "slowread") == 0) {
+		NEED(1);
+		ret = cmd_slowread(argv[i]);
+	} else if (strcmp(cmd, "bench") == 0) {
+		NEED(3);
+		ret = cmd_bench(argv[i], argv[i + 1], atof(argv[i + 2]));
+	} else {
+		usage();
+		ret = 2;
+	}
+out:
+	if (print_stats) {
+		dfs_worker_conn_stats st;
+		dfs_worker_conn_get_stats(conn, &st);
+		printf("STATS calls=%" PRIu64 " handshakes=%" PRIu64 " unauthenticated=%" PRIu64
+		       " list_batches=%" PRIu64 " read_streams=%" PRIu64 " read_bytes=%" PRIu64
+		       " failures=%" PRIu64 "\n", st.calls, st.handshakes, st.unauthenticated,
+		       st.list_batches, st.read_streams, st.read_bytes, st.failures);
+	}
+	fflush(stdout);
+	dfs_source_destroy(src);
+	return ret;
+}
