@@ -118,8 +118,9 @@ void hr_ring_free(hr_ring *ring);
 
 /* The worker (as copied at build time) for an index from hr_ring_select. */
 const hr_worker *hr_ring_worker(const hr_ring *ring, uint32_t index);
-/* Number of distinct workers in the ring. */
+/* Number of distinct workers in the ring (0 for NULL). */
 size_t hr_ring_size(const hr_ring *ring);
+/* The policy the ring was built for; ring must not be NULL. */
 hr_policy hr_ring_policy(const hr_ring *ring);
 
 /*
