@@ -91,6 +91,21 @@ int dfs_parse_uint(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* A plain decimal like "12" or "1.5": strtod alone would also take hex,
+ * exponents, "inf" and "nan". */
+static int parse_decimal(const char *s, double *v, char **end)
+{
+	size_t n = strspn(s, "0123456789.");
+
+	if (n == 0)
+		return -1;
+	errno = 0;
+	*v = strtod(s, end);
+	if (errno || *end != s + n || !isfinite(*v) || *v < 0)
+		return -1;
+	return 0;
+}
+
 int dfs_parse_size(const char *s, uint64_t *out)
 {
 	static const struct { const char *suffix; unsigned shift; } units[] = {
@@ -106,9 +121,7 @@ int dfs_parse_size(const char *s, uint64_t *out)
 	/* Digits first: strtod alone would take "inf", "nan" and hex. */
 	if (!s || !(isdigit((unsigned char)*s) || (*s == '.' && isdigit((unsigned char)s[1]))))
 		return -1;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v) || v < 0)
+	if (parse_decimal(s, &v, &end) < 0)
 		return -1;
 	while (*end == ' ')
 		end++;
@@ -142,9 +155,7 @@ int dfs_parse_duration(const char *s, double *out)
 	}
 	if (!(isdigit((unsigned char)*s) || (*s == '.' && isdigit((unsigned char)s[1]))))
 		return -1;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v) || v < 0)
+	if (parse_decimal(s, &v, &end) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcasecmp(end, units[i].suffix) == 0) {

@@ -14,8 +14,8 @@ int dfs_path_normalize(char *path)
 
 	if (*path != '/')
 		return -1;
-	/* Copy segment by segment; out always ends just after a '/'. */
-	*out++ = '/';
+	/* Write "/seg" for each kept segment. out never passes in: each write
+	 * of len + 1 bytes follows a read of at least as many. */
 	while (*in) {
 		char *seg;
 		size_t len;
@@ -29,20 +29,17 @@ int dfs_path_normalize(char *path)
 		if (len == 0 || (len == 1 && seg[0] == '.'))
 			continue;
 		if (len == 2 && seg[0] == '.' && seg[1] == '.') {
-			/* Drop the last segment written, but never go above the root. */
-			if (out - path > 1) {
-				out--;
-				while (out > path && out[-1] != '/')
-					out--;
-			}
+			/* Drop the last segment written; at the root there is none to drop. */
+			while (out > path && *--out != '/')
+				;
 			continue;
 		}
+		*out++ = '/';
 		memmove(out, seg, len);
 		out += len;
-		*out++ = '/';
 	}
-	if (out - path > 1)
-		out--;
+	if (out == path)
+		*out++ = '/';
 	*out = '\0';
 	return 0;
 }
