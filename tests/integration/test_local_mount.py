@@ -223,6 +223,73 @@ class LocalMountTest(MountTestCase):
             self.assertEqual(a.f_blocks * a.f_frsize // MiB, b.f_blocks * b.f_frsize // MiB)
             self.assertEqual(a.f_namemax, 255)
 
+    def test_concurrent_misses_cause_one_ufs_read_per_page(self):
+        write_random(os.path.join(self.ufs, "data"), 4 * MiB)
+        want = read_file(os.path.join(self.ufs, "data"))
+        # direct_io: every reader's request reaches dorafs (the kernel page
+        # cache would otherwise merge them before they get here).
+        with self.mount(self.cache_opts(more="direct_io")) as m:
+            barrier = threading.Barrier(8)
+            results = []
+
+            def reader():
+                fd = os.open(os.path.join(self.mnt, "data"), os.O_RDONLY)
+                try:
+                    barrier.wait()
+                    results.append(os.pread(fd, 4 * MiB, 0) == want)
+                finally:
+                    os.close(fd)
+            threads = [threading.Thread(target=reader) for _ in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            self.assertEqual(results, [True] * 8)
+            s = m.stats()
+            self.assertEqual(s["ufs"]["bytes"], 4 * MiB, "a page was fetched more than once")
+            self.assertEqual(s["page_cache"]["fetches"], 4)
+
+    def test_kernel_cache_keeps_second_read_in_the_kernel(self):
+        write_random(os.path.join(self.ufs, "data"), 2 * MiB)
+        with self.mount(self.cache_opts(more="kernel_cache")) as m:
+            read_file(os.path.join(self.mnt, "data"))
+            before = m.stats()["page_cache"]["reads"]
+            self.assertEqual(read_file(os.path.join(self.mnt, "data")), read_file(os.path.join(self.ufs, "data")))
+            self.assertEqual(m.stats()["page_cache"]["reads"], before, "kernel_cache did not keep the pages")
+
+    def test_direct_io_reads_are_exact(self):
+        write_random(os.path.join(self.ufs, "data"), 3 * MiB + 17)
+        want = read_file(os.path.join(self.ufs, "data"))
+        with self.mount(self.cache_opts(more="direct_io")):
+            fd = os.open(os.path.join(self.mnt, "data"), os.O_RDONLY)
+            try:
+                rnd = random.Random(3)
+                for _ in range(100):
+                    off = rnd.randrange(len(want) + 5)
+                    size = rnd.choice([1, 4096, PAGE, PAGE + 1, 2 * PAGE])
+                    self.assertEqual(os.pread(fd, size, off), want[off:off + size], (off, size))
+            finally:
+                os.close(fd)
+
+    def test_listing_fills_attribute_cache(self):
+        for i in range(200):
+            write_random(os.path.join(self.ufs, "dir", f"f{i:03d}"), i)
+        with self.mount(self.cache_opts()) as m:
+            before = m.stats()["ufs"]
+            names = sorted(os.listdir(os.path.join(self.mnt, "dir")))
+            self.assertEqual(names, [f"f{i:03d}" for i in range(200)])
+            sizes = [os.stat(os.path.join(self.mnt, "dir", n)).st_size for n in names]
+            self.assertEqual(sizes, list(range(200)))
+            after = m.stats()["ufs"]
+            self.assertEqual(after["lists"] - before["lists"], 1)
+            # One stat of the folder itself; none per file.
+            self.assertLessEqual(after["stats"] - before["stats"], 2)
+            # Names not in a fresh listing are answered without asking the UFS.
+            for i in range(20):
+                self.assertFalse(os.path.exists(os.path.join(self.mnt, "dir", f"missing{i}")))
+            self.assertLessEqual(m.stats()["ufs"]["stats"] - before["stats"], 2)
+            self.assertGreaterEqual(m.stats()["metadata_cache"]["negative_hits"], 20)
+
     def test_without_page_cache(self):
         write_random(os.path.join(self.ufs, "data"), 2 * MiB + 1)
         with self.mount("local_metadata_cache_size=0") as m:
