@@ -26,11 +26,13 @@ typedef void (*lc_log_fn)(int level, const char *msg);
 
 typedef struct lc_options {
 	const char *dir;          /* cache folder; created (with parents) if missing */
-	uint64_t capacity;        /* byte cap for page files (headers included); never exceeded */
-	uint32_t page_size;       /* bytes per page, > 0 */
-	double min_free_ratio;    /* keep at least this fraction of the cache disk free (0.05) */
+	uint64_t capacity;        /* byte cap for page files (headers included); never exceeded; > 0 */
+	uint32_t page_size;       /* bytes per page, > 0 (0: 1 MiB); at most 256 MiB */
+	double min_free_ratio;    /* keep at least this fraction of the cache disk free
+	                           * (0.05 is the usual value; 0: no floor); in [0, 1) */
 	bool verify_every_read;   /* check the checksum on every hit, not only the first after start */
-	lc_log_fn log;            /* NULL: log to stderr */
+	lc_log_fn log;            /* NULL: log to stderr (LOG_DEBUG messages dropped) */
+	uint32_t retry_after_ms;  /* degraded: try storing again after this long (0: 30 s) */
 } lc_options;
 
 /* What a page caches: a file (by a 128-bit hash of its URI) at one version. */
@@ -47,7 +49,8 @@ void lc_make_key(lc_key *key, const char *uri, const char *version);
  * or mem != NULL (a memory copy, when the page could not be stored). len is
  * the data length: page_size, or less for a file's last page (0 past EOF).
  * Release with lc_page_release; the fd stays valid until then even if the
- * page is evicted meanwhile.
+ * page is evicted meanwhile. Read the fd with pread/splice at fd_offset (do
+ * not rely on its file position). Release every page before lc_close.
  */
 typedef struct lc_page {
 	int fd;
@@ -55,6 +58,8 @@ typedef struct lc_page {
 	void *mem;
 	size_t len;
 	bool from_cache;           /* true: served from a stored page; false: fetched now */
+	void *pin;                 /* internal: keeps the page charged to the cap until
+	                            * release (an open evicted file still uses the disk) */
 } lc_page;
 
 /*
@@ -86,7 +91,9 @@ int lc_get(lc_cache *c, const lc_key *key, uint64_t index,
 int lc_lookup(lc_cache *c, const lc_key *key, uint64_t index, lc_page *out);
 
 /* Store a page whose bytes the caller already has (read-ahead, prefetch).
- * len must be page_size except for a file's last page. Returns 0 or -errno. */
+ * len must be page_size except for a file's last page. Returns 0 (also when
+ * the page is already stored or being fetched, or len is 0) or -errno (the
+ * page could not be stored; -EAGAIN while degraded). */
 int lc_put(lc_cache *c, const lc_key *key, uint64_t index, const void *data, size_t len);
 
 void lc_page_release(lc_page *p);
@@ -95,8 +102,9 @@ void lc_page_release(lc_page *p);
 void lc_invalidate_file(lc_cache *c, const lc_key *key);
 
 typedef struct lc_stats {
-	uint64_t capacity;         /* effective cap in bytes */
-	uint64_t used_bytes;       /* bytes of page files, headers included */
+	uint64_t capacity;         /* effective cap in bytes: min(capacity, free-space floor) */
+	uint64_t used_bytes;       /* bytes of page files, headers included (allocation
+	                            * units, and pages being written or still held open) */
 	uint64_t pages;
 	uint64_t hits, misses;     /* lc_get/lc_lookup outcomes */
 	uint64_t fetches;          /* fetch callbacks run */

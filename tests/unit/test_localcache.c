@@ -1,0 +1,1372 @@
+/*
+ * localcache: the on-disk page cache.
+ *
+ * Every test gets a fresh folder under /tmp (or a small tmpfs mounted there,
+ * for the disk-full, read-only and free-space tests: those are skipped when
+ * mounting is not permitted). Page contents are a function of (seed, offset),
+ * so any byte served from the wrong page, file, version or offset shows.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "localcache.h"
+#include "lc_internal.h"
+
+#define PS (64u * 1024)   /* page size used by most tests */
+
+/* ---- a fake file behind the cache ---- */
+
+typedef struct src {
+	uint64_t size;
+	uint32_t seed;
+	atomic_int fetches;
+	int delay_ms;      /* slow fetch, to make concurrent misses meet */
+	int fail;          /* -errno to return instead of data */
+} src;
+
+static uint8_t byte_at(uint32_t seed, uint64_t off)
+{
+	uint64_t x = (off + 1) * 0x9e3779b97f4a7c15ull ^ ((uint64_t)seed << 32 | seed);
+	x ^= x >> 29;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 32;
+	return (uint8_t)x;
+}
+
+static void fill(uint32_t seed, uint64_t off, void *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		((uint8_t *)buf)[i] = byte_at(seed, off + i);
+}
+
+static ssize_t fetch_cb(void *arg, uint64_t off, void *buf, size_t len)
+{
+	src *s = arg;
+
+	atomic_fetch_add(&s->fetches, 1);
+	if (s->delay_ms) {
+		struct timespec ts = {s->delay_ms / 1000, (long)(s->delay_ms % 1000) * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	if (s->fail)
+		return s->fail;
+	if (off >= s->size)
+		return 0;
+	if (len > s->size - off)
+		len = (size_t)(s->size - off);
+	fill(s->seed, off, buf, len);
+	return (ssize_t)len;
+}
+
+static ssize_t fetch_forbidden(void *arg, uint64_t off, void *buf, size_t len)
+{
+	(void)arg, (void)off, (void)buf, (void)len;
+	fail_msg("fetch called for a page that should be cached");
+	return -EIO;
+}
+
+static size_t expect_len(const src *s, uint64_t index, uint32_t ps)
+{
+	uint64_t off = index * ps;
+	if (off >= s->size)
+		return 0;
+	return s->size - off < ps ? (size_t)(s->size - off) : ps;
+}
+
+/* The page holds exactly the bytes of page index of s. */
+static void check_page(const lc_page *p, const src *s, uint64_t index, uint32_t ps)
+{
+	size_t want = expect_len(s, index, ps);
+	uint8_t *got, *exp;
+
+	assert_int_equal(p->len, want);
+	assert_true(p->fd >= 0 || p->mem != NULL);
+	got = malloc(want + 1);
+	exp = malloc(want + 1);
+	assert_non_null(got);
+	assert_non_null(exp);
+	if (p->mem) {
+		memcpy(got, p->mem, want);
+	} else {
+		assert_int_equal(pread(p->fd, got, want, p->fd_offset), (ssize_t)want);
+	}
+	fill(s->seed, index * ps, exp, want);
+	assert_memory_equal(got, exp, want);
+	free(got);
+	free(exp);
+}
+
+/* ---- logging ---- */
+
+static atomic_int n_errors, n_warnings;
+static char last_error[512];
+
+static void log_cb(int level, const char *msg)
+{
+	if (level <= LOG_ERR) {
+		atomic_fetch_add(&n_errors, 1);
+		snprintf(last_error, sizeof(last_error), "%s", msg);
+	} else if (level == LOG_WARNING) {
+		atomic_fetch_add(&n_warnings, 1);
+	}
+}
+
+/* ---- fixture ---- */
+
+typedef struct fx {
+	char dir[64];      /* the test's folder */
+	char cache[96];    /* the cache folder inside it */
+	bool mounted;
+} fx;
+
+static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st, (void)flag, (void)f;
+	remove(path);
+	return 0;
+}
+
+static int setup(void **state)
+{
+	fx *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -1;
+	strcpy(f->dir, "/tmp/test_localcache.XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->cache, sizeof(f->cache), "%s/cache", f->dir);
+	atomic_store(&n_errors, 0);
+	atomic_store(&n_warnings, 0);
+	last_error[0] = '\0';
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx *f = *state;
+	if (f->mounted) {
+		/* Remount rw first, so a test that failed while read-only cannot
+		 * leave the folder un-removable; then unmount. */
+		mount(NULL, f->dir, NULL, MS_REMOUNT, NULL);
+		if (umount2(f->dir, MNT_DETACH) != 0)
+			fprintf(stderr, "umount %s: %s\n", f->dir, strerror(errno));
+	}
+	nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+/* Mount a tmpfs of size bytes on the test folder; false if not permitted. */
+static bool mount_tmpfs(fx *f, const char *size)
+{
+	char opts[64];
+	snprintf(opts, sizeof(opts), "size=%s,mode=0755", size);
+	if (mount("tmpfs", f->dir, "tmpfs", 0, opts) != 0)
+		return false;
+	f->mounted = true;
+	return true;
+}
+
+static lc_options opts(const fx *f, uint64_t capacity, uint32_t ps)
+{
+	lc_options o = {
+		.dir = f->cache,
+		.capacity = capacity,
+		.page_size = ps,
+		.min_free_ratio = 0,
+		.log = log_cb,
+	};
+	return o;
+}
+
+static lc_cache *open_ok(const lc_options *o)
+{
+	lc_cache *c = NULL;
+	char err[256] = "";
+	int rc = lc_open(o, &c, err, sizeof(err));
+	if (rc != 0)
+		fail_msg("lc_open: %d %s", rc, err);
+	assert_non_null(c);
+	return c;
+}
+
+static lc_stats stats(lc_cache *c)
+{
+	lc_stats st;
+	lc_get_stats(c, &st);
+	return st;
+}
+
+/* Bytes charged for a stored page of len data bytes, as the cache counts them
+ * on this disk (allocation unit of the test folder). */
+static uint64_t page_charge(const fx *f, size_t len)
+{
+	struct statvfs v;
+	assert_int_equal(statvfs(f->dir, &v), 0);
+	uint64_t unit = v.f_frsize ? v.f_frsize : v.f_bsize;
+	return (LC_HDR_SIZE + len + unit - 1) / unit * unit;
+}
+
+/* Real disk usage of the regular files under dir. */
+static uint64_t du_acc;
+static int du_cb(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)path, (void)f;
+	if (flag == FTW_F && S_ISREG(st->st_mode))
+		du_acc += (uint64_t)st->st_blocks * 512;
+	return 0;
+}
+
+static uint64_t du_files(const char *dir)
+{
+	du_acc = 0;
+	nftw(dir, du_cb, 16, FTW_PHYS);
+	return du_acc;
+}
+
+static void page_path(const fx *f, const lc_key *k, uint64_t index, uint32_t ps,
+		      char *out, size_t n)
+{
+	lc_pkey pk = {k->file_hi, k->file_lo, index};
+	char name[LC_NAME_MAX];
+	pf_page_name(&pk, name);
+	snprintf(out, n, "%s/v1/%u/%s", f->cache, ps, name);
+}
+
+/* Create path (and its missing parents) holding a few bytes. */
+static void write_junk(const char *path)
+{
+	char *p = strdup(path);
+	int fd;
+
+	assert_non_null(p);
+	for (char *s = p + 1; *s; s++) {
+		if (*s == '/') {
+			*s = '\0';
+			mkdir(p, 0755);
+			*s = '/';
+		}
+	}
+	free(p);
+	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "junk\n", 5), 5);
+	close(fd);
+}
+
+static void get_check(lc_cache *c, const lc_key *k, uint64_t index, src *s,
+		      uint32_t ps, bool want_from_cache)
+{
+	lc_page p;
+	int before = atomic_load(&s->fetches);
+	assert_int_equal(lc_get(c, k, index, fetch_cb, s, &p), 0);
+	check_page(&p, s, index, ps);
+	assert_int_equal(p.from_cache, want_from_cache);
+	assert_int_equal(atomic_load(&s->fetches) - before, want_from_cache ? 0 : 1);
+	lc_page_release(&p);
+}
+
+/* ---- tests ---- */
+
+static void test_make_key(void **state)
+{
+	lc_key a, b, c, d;
+
+	(void)state;
+	lc_make_key(&a, "s3://bucket/x", "v1");
+	lc_make_key(&b, "s3://bucket/x", "v1");
+	lc_make_key(&c, "s3://bucket/x", "v2");
+	lc_make_key(&d, "s3://bucket/y", "v1");
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_true(a.file_hi == c.file_hi && a.file_lo == c.file_lo);
+	assert_true(a.version != c.version);
+	assert_true(a.file_hi != d.file_hi || a.file_lo != d.file_lo);
+	assert_true(a.version == d.version);
+}
+
+static void test_page_name_roundtrip(void **state)
+{
+	lc_pkey pk = {0xab00112233445566ull, 0x778899aabbccddeeull, 18446744073709551615ull}, back;
+	char name[LC_NAME_MAX];
+
+	(void)state;
+	pf_page_name(&pk, name);
+	assert_string_equal(name, "ab/ab00112233445566778899aabbccddee-18446744073709551615");
+	assert_int_equal(pf_parse_name(name + 3, 0xab, &back), 0);
+	assert_memory_equal(&pk, &back, sizeof(pk));
+	assert_int_equal(pf_parse_name(name + 3, 0xac, &back), -1);      /* wrong folder */
+	assert_int_equal(pf_parse_name("ab00112233445566778899aabbccddee-01", 0xab, &back), -1);
+	assert_int_equal(pf_parse_name("ab00112233445566778899aabbccddee-18446744073709551616", 0xab, &back), -1);
+	assert_int_equal(pf_parse_name("AB00112233445566778899aabbccddee-1", 0xab, &back), -1);
+	assert_int_equal(pf_parse_name("ab00112233445566778899aabbccddee-1.tmp", 0xab, &back), -1);
+	assert_int_equal(pf_parse_name("ab00112233445566778899aabbccddee-", 0xab, &back), -1);
+}
+
+static void test_sizes_hit_miss(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 64ull << 20, PS);
+	lc_cache *c = open_ok(&o);
+	lc_key k1, k2, k3, k0;
+	src s1 = {.size = PS - 1, .seed = 1};           /* one page minus a byte */
+	src s2 = {.size = PS, .seed = 2};               /* exactly one page */
+	src s3 = {.size = 2 * PS + PS / 2, .seed = 3};  /* short last page */
+	src s0 = {.size = 0, .seed = 4};                /* empty file */
+	lc_page p;
+
+	lc_make_key(&k1, "f1", "v");
+	lc_make_key(&k2, "f2", "v");
+	lc_make_key(&k3, "f3", "v");
+	lc_make_key(&k0, "f0", "v");
+	assert_int_equal(lc_page_size(c), PS);
+
+	assert_int_equal(lc_lookup(c, &k1, 0, &p), -ENOENT);
+	get_check(c, &k1, 0, &s1, PS, false);
+	get_check(c, &k1, 0, &s1, PS, true);
+	assert_int_equal(lc_lookup(c, &k1, 0, &p), 0);
+	check_page(&p, &s1, 0, PS);
+	assert_true(p.from_cache);
+	assert_true(p.fd >= 0);
+	assert_int_equal(p.fd_offset, LC_HDR_SIZE);
+	lc_page_release(&p);
+
+	get_check(c, &k2, 0, &s2, PS, false);
+	get_check(c, &k2, 0, &s2, PS, true);
+	/* Page past EOF: 0 bytes, never stored, so fetched each time. */
+	get_check(c, &k2, 1, &s2, PS, false);
+	get_check(c, &k2, 1, &s2, PS, false);
+
+	for (uint64_t i = 0; i < 3; i++)
+		get_check(c, &k3, i, &s3, PS, false);
+	for (uint64_t i = 0; i < 3; i++)
+		get_check(c, &k3, i, &s3, PS, true);
+
+	assert_int_equal(lc_get(c, &k0, 0, fetch_cb, &s0, &p), 0);
+	assert_int_equal(p.len, 0);
+	assert_non_null(p.mem);
+	assert_false(p.from_cache);
+	lc_page_release(&p);
+	assert_int_equal(lc_lookup(c, &k0, 0, &p), -ENOENT);
+
+	lc_stats st = stats(c);
+	assert_int_equal(st.pages, 5);
+	assert_int_equal(st.used_bytes, 2 * page_charge(f, PS) + page_charge(f, PS - 1) +
+				      page_charge(f, PS / 2) + page_charge(f, PS));
+	assert_int_equal(st.hits, 6);       /* 1 lookup + 5 gets */
+	assert_int_equal(st.misses, 10);    /* 2 lookups + 8 gets */
+	assert_int_equal(st.fetches, 8);
+	assert_int_equal(st.evictions, 0);
+	assert_false(st.degraded);
+	assert_int_equal(du_files(f->cache) - 0, st.used_bytes);
+	lc_close(c);
+}
+
+static void test_fetch_error_passed_through(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 8ull << 20, PS);
+	lc_cache *c = open_ok(&o);
+	src s = {.size = 10 * PS, .seed = 5, .fail = -EHOSTUNREACH};
+	lc_key k;
+	lc_page p;
+
+	lc_make_key(&k, "f", "v");
+	assert_int_equal(lc_get(c, &k, 0, fetch_cb, &s, &p), -EHOSTUNREACH);
+	assert_int_equal(p.fd, -1);
+	assert_null(p.mem);
+	s.fail = 0;
+	get_check(c, &k, 0, &s, PS, false);
+	assert_int_equal(stats(c).pages, 1);
+	lc_close(c);
+}
+
+/* Write a working set three times the cap, in a loop; the cap must hold at
+ * every step, by the cache's count and on disk. */
+static void test_cap_holds(void **state)
+{
+	fx *f = *state;
+	uint64_t cap = 16 * page_charge(f, PS);
+	lc_options o = opts(f, cap, PS);
+	lc_cache *c = open_ok(&o);
+	src s = {.size = 48ull * PS, .seed = 6};
+	lc_key k;
+
+	lc_make_key(&k, "big", "v");
+	for (int round = 0; round < 3; round++) {
+		for (uint64_t i = 0; i < 48; i++) {
+			lc_page p;
+			assert_int_equal(lc_get(c, &k, i, fetch_cb, &s, &p), 0);
+			check_page(&p, &s, i, PS);
+			lc_page_release(&p);
+			lc_stats st = stats(c);
+			assert_true(st.used_bytes <= cap);
+			assert_true(du_files(f->cache) <= cap);
+		}
+	}
+	lc_stats st = stats(c);
+	assert_int_equal(st.pages, 16);
+	assert_int_equal(st.used_bytes, cap);
+	assert_int_equal(st.evictions, 3 * 48 - 16);
+	assert_int_equal(st.store_errors, 0);
+	assert_true(du_files(f->cache) <= cap);
+	lc_close(c);
+}
+
+static void test_lru_order(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 8 * page_charge(f, PS), PS);
+	lc_cache *c = open_ok(&o);
+	src s = {.size = 100ull * PS, .seed = 7};
+	lc_key k;
+	lc_page p;
+
+	lc_make_key(&k, "lru", "v");
+	for (uint64_t i = 0; i < 8; i++)
+		get_check(c, &k, i, &s, PS, false);
+	for (uint64_t i = 0; i < 4; i++)
+		get_check(c, &k, i, &s, PS, true);  /* 0..3 now newer than 4..7 */
+	for (uint64_t i = 8; i < 12; i++)
+		get_check(c, &k, i, &s, PS, false); /* evicts 4..7 */
+	for (uint64_t i = 0; i < 12; i++) {
+		int rc = lc_lookup(c, &k, i, &p);
+		assert_int_equal(rc, (i >= 4 && i < 8) ? -ENOENT : 0);
+		if (rc == 0) {
+			check_page(&p, &s, i, PS);
+			lc_page_release(&p);
+		}
+	}
+	assert_int_equal(stats(c).evictions, 4);
+	lc_close(c);
+}
+
+static void test_restart_reuse(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 64ull << 20, PS);
+	lc_cache *c = open_ok(&o);
+	src s = {.size = 9ull * PS + 100, .seed = 8};
+	lc_key k;
+	lc_stats st;
+	uint64_t used;
+
+	lc_make_key(&k, "restart", "v");
+	for (uint64_t i = 0; i < 10; i++)
+		get_check(c, &k, i, &s, PS, false);
+	used = stats(c).used_bytes;
+	lc_close(c);
+
+	c = open_ok(&o);
+	st = stats(c);
+	assert_int_equal(st.restored_pages, 10);
+	assert_int_equal(st.pages, 10);
+	assert_int_equal(st.used_bytes, used);
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint64_t i = 0; i < 10; i++) {
+			lc_page p;
+			assert_int_equal(lc_get(c, &k, i, fetch_forbidden, NULL, &p), 0);
+			check_page(&p, &s, i, PS);
+			assert_true(p.from_cache);
+			lc_page_release(&p);
+		}
+	}
+	st = stats(c);
+	assert_int_equal(st.fetches, 0);
+	assert_int_equal(st.hits, 20);
+	assert_int_equal(st.checksum_failures, 0);
+	lc_close(c);
+}
+
+/* The LRU order survives a restart: it comes from the files' times. */
+static void test_restart_lru_order(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 64ull << 20, PS);
+	lc_cache *c = open_ok(&o);
+	src s = {.size = 10ull * PS, .seed = 9};
+	lc_key k;
+	char path[256];
+
+	lc_make_key(&k, "order", "v");
+	for (uint64_t i = 0; i < 10; i++)
+		get_check(c, &k, i, &s, PS, false);
+	lc_close(c);
+	/* Page i last used i hours ago: 9 is the oldest. */
+	for (uint64_t i = 0; i < 10; i++) {
+		struct timespec t[2] = {{time(NULL) - (time_t)i * 3600, 0},
+					{time(NULL) - (time_t)i * 3600, 0}};
+		page_path(f, &k, i, PS, path, sizeof(path));
+		assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+	}
+	o.capacity = 5 * page_charge(f, PS);
+	c = open_ok(&o);
+	lc_stats st = stats(c);
+	assert_int_equal(st.restored_pages, 10);
+	assert_int_equal(st.pages, 5);
+	assert_int_equal(st.evictions, 5);
+	for (uint64_t i = 0; i < 10; i++) {
+		lc_page p;
+		int rc = lc_lookup(c, &k, i, &p);
+		assert_int_equal(rc, i < 5 ? 0 : -ENOENT);
+		if (rc == 0)
+			lc_page_release(&p);
+	}
+	assert_true(du_files(f->cache) <= o.capacity);
+	lc_close(c);
+}
+
+static void test_restart_many(void **state)
+{
+	fx *f = *state;
+	const uint32_t ps = 512;
+	const uint64_t n = 20000;
+	lc_options o = opts(f, 1ull << 30, ps);
+	lc_cache *c = open_ok(&o);
+	src s = {.size = n * ps, .seed = 10};
+	uint8_t buf[512];
+	lc_key k;
+	struct timespec t0, t1;
+
+	lc_make_key(&k, "many", "v");
+	for (uint64_t i = 0; i < n; i++) {
+		fill(s.seed, i * ps, buf, ps);
+		assert_int_equal(lc_put(c, &k, i, buf, ps), 0);
+	}
+	assert_int_equal(stats(c).pages, n);
+	lc_close(c);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	c = open_ok(&o);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	print_message("reopen with %llu pages: %.3f s\n", (unsigned long long)n,
+		      (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	lc_stats st = stats(c);
+	assert_int_equal(st.restored_pages, n);
+	assert_int_equal(st.pages, n);
+	for (uint64_t i = 0; i < n; i += 997) {
+		lc_page p;
+		assert_int_equal(lc_get(c, &k, i, fetch_forbidden, NULL, &p), 0);
+		check_page(&p, &s, i, ps);
+		lc_page_release(&p);
+	}
+	lc_close(c);
+}
+
+enum damage { FLIP_DATA, FLIP_HEADER, TRUNCATE_DATA, TRUNCATE_HEADER, GROW };
+
+static void corrupt_case(fx *f, enum damage how)
+{
+	lc_options o = opts(f, 64ull << 20, PS);
+	lc_cache *c = open_ok(&o);
+	src s = {.size = 4ull * PS, .seed = 11};
+	lc_key k;
+	char path[256];
+	int fd;
+	lc_stats st;
+
+	lc_make_key(&k, "corrupt", "v");
+	for (uint64_t i = 0; i < 4; i++)
+		get_check(c, &k, i, &s, PS, false);
+	lc_close(c);
+
+	page_path(f, &k, 2, PS, path, sizeof(path));
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	switch (how) {
+	case FLIP_DATA:
+	case FLIP_HEADER: {
+		off_t at = how == FLIP_DATA ? LC_HDR_SIZE + 12345 : 20;
+		uint8_t b;
+		assert_int_equal(pread(fd, &b, 1, at), 1);
+		b ^= 0x40;
+		assert_int_equal(pwrite(fd, &b, 1, at), 1);
+		break;
+	}
+	case TRUNCATE_DATA:
+		assert_int_equal(ftruncate(fd, LC_HDR_SIZE + PS / 2), 0);
+		break;
+	case TRUNCATE_HEADER:
+		assert_int_equal(ftruncate(fd, LC_HDR_SIZE / 2), 0);
+		break;
+	case GROW:
+		/* Longer than any page can be: dropped by the scan itself. */
+		assert_int_equal(ftruncate(fd, LC_HDR_SIZE + PS + 1), 0);
+		break;
+	}
+	close(fd);
+
+	c = open_ok(&o);
+	st = stats(c);
+	/* A file too short for a header, or too long, is dropped by the scan. */
+	bool by_scan = how == TRUNCATE_HEADER || how == GROW;
+	assert_int_equal(st.restored_pages, by_scan ? 3 : 4);
+	get_check(c, &k, 2, &s, PS, false);  /* detected, refetched, right bytes */
+	get_check(c, &k, 2, &s, PS, true);   /* and stored again */
+	for (uint64_t i = 0; i < 4; i++)
+		if (i != 2)
+			get_check(c, &k, i, &s, PS, true);
+	st = stats(c);
+	assert_int_equal(st.checksum_failures, by_scan ? 0 : 1);
+	assert_int_equal(st.fetches, 1);
+	assert_int_equal(st.stale_drops, 0);
+	lc_close(c);
+}
+
+static void test_corrupt_flip_data(void **state) { corrupt_case(*state, FLIP_DATA); }
+static void test_corrupt_flip_header(void **state) { corrupt_case(*state, FLIP_HEADER); }
+static void test_corrupt_truncate(void **state) { corrupt_case(*state, TRUNCATE_DATA); }
+static void test_corrupt_truncate_header(void **state) { corrupt_case(*state, TRUNCATE_HEADER); }
+static void test_corrupt_grown(void **state) { corrupt_case(*state, GROW); }
+
+/* Junk in the cache folder is removed at open, real pages are kept. */
+static void test_junk_removed(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 64ull << 20, PS);
+	lc_cache *c = open_ok(&o);
+	src s = {.size = PS, .seed = 12};
+	lc_key k;
+	char path[256], page[256];
+	const char *junk[] = {"v1/tmp/123-4", "v1/4096/00/x", "v1/zzz",
+			      "v1/" "65536" "/0g/a", "v1/65536/ab/not-a-page",
+			      "v1/65536/ab/ab000000000000000000000000000000-07"};
+
+	lc_make_key(&k, "junk", "v");
+	get_check(c, &k, 0, &s, PS, false);
+	lc_close(c);
+	for (size_t i = 0; i < sizeof(junk) / sizeof(*junk); i++) {
+		snprintf(path, sizeof(path), "%s/%s", f->cache, junk[i]);
+		write_junk(path);
+	}
+	c = open_ok(&o);
+	assert_int_equal(stats(c).restored_pages, 1);
+	for (size_t i = 0; i < sizeof(junk) / sizeof(*junk); i++) {
+		snprintf(path, sizeof(path), "%s/%s", f->cache, junk[i]);
+		assert_int_equal(access(path, F_OK), -1);
+	}
+	snprintf(path, sizeof(path), "%s/v1/4096", f->cache);
+	assert_int_equal(access(path, F_OK), -1);
+	page_path(f, &k, 0, PS, page, sizeof(page));
+	assert_int_equal(access(page, F_OK), 0);
+	get_check(c, &k, 0, &s, PS, true);
+	lc_close(c);
+}
+
+static void test_version_change(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 64ull << 20, PS);
+	lc_cache *c = open_ok(&o);
+	src old = {.size = 2ull * PS, .seed = 13}, new = {.size = 2ull * PS, .seed = 14};
+	lc_key k1, k2;
+	lc_page p;
+
+	lc_make_key(&k1, "file", "etag-1");
+	lc_make_key(&k2, "file", "etag-2");
+	get_check(c, &k1, 0, &old, PS, false);
+	get_check(c, &k1, 1, &old, PS, false);
+	get_check(c, &k2, 0, &new, PS, false);   /* old page dropped, new fetched */
+	get_check(c, &k2, 0, &new, PS, true);
+	assert_int_equal(stats(c).stale_drops, 1);
+	assert_int_equal(stats(c).pages, 2);
+	get_check(c, &k1, 0, &old, PS, false);   /* and back: a mismatch either way drops */
+	assert_int_equal(stats(c).stale_drops, 2);
+	assert_int_equal(lc_lookup(c, &k2, 0, &p), -ENOENT);
+	assert_int_equal(stats(c).stale_drops, 3);
+	assert_int_equal(stats(c).pages, 1);
+	get_check(c, &k2, 0, &new, PS, false);
+	lc_close(c);
+
+	/* After a restart the version is only known from the header. */
+	c = open_ok(&o);
+	get_check(c, &k2, 1, &new, PS, false);   /* page 1 is still version 1 */
+	get_check(c, &k2, 1, &new, PS, true);
+	get_check(c, &k2, 0, &new, PS, true);
+	lc_stats st = stats(c);
+	assert_int_equal(st.stale_drops, 1);
+	assert_int_equal(st.checksum_failures, 0);
+	assert_int_equal(st.fetches, 1);
+	lc_close(c);
+}
+
+struct racer {
+	lc_cache *c;
+	lc_key *k;
+	src *s;
+	uint64_t index;
+	pthread_barrier_t *go;
+	int rc;
+	bool from_cache;
+	bool bytes_ok;
+	bool in_mem;
+};
+
+static void *race_get(void *arg)
+{
+	struct racer *r = arg;
+	lc_page p;
+
+	pthread_barrier_wait(r->go);
+	r->rc = lc_get(r->c, r->k, r->index, fetch_cb, r->s, &p);
+	if (r->rc == 0) {
+		uint8_t *got = malloc(p.len + 1), *exp = malloc(p.len + 1);
+		size_t want = expect_len(r->s, r->index, lc_page_size(r->c));
+		r->from_cache = p.from_cache;
+		r->in_mem = p.mem != NULL;
+		if (p.mem)
+			memcpy(got, p.mem, p.len);
+		else if (pread(p.fd, got, p.len, p.fd_offset) != (ssize_t)p.len)
+			memset(got, 0, p.len);
+		fill(r->s->seed, r->index * lc_page_size(r->c), exp, p.len);
+		r->bytes_ok = p.len == want && memcmp(got, exp, p.len) == 0;
+		free(got);
+		free(exp);
+		lc_page_release(&p);
+	}
+	return NULL;
+}
+
+/* 8 threads miss on one page at once: one fetch, all get the bytes. */
+static void race(fx *f, lc_cache *c, src *s, int want_rc, bool want_stored)
+{
+	enum { N = 8 };
+	pthread_t t[N];
+	struct racer r[N];
+	pthread_barrier_t go;
+	lc_key k;
+	int from_cache = 0;
+
+	(void)f;
+	lc_make_key(&k, "race", "v");
+	pthread_barrier_init(&go, NULL, N);
+	for (int i = 0; i < N; i++) {
+		r[i] = (struct racer){.c = c, .k = &k, .s = s, .index = 3, .go = &go};
+		assert_int_equal(pthread_create(&t[i], NULL, race_get, &r[i]), 0);
+	}
+	for (int i = 0; i < N; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&go);
+	assert_int_equal(atomic_load(&s->fetches), 1);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(r[i].rc, want_rc);
+		if (want_rc == 0) {
+			assert_true(r[i].bytes_ok);
+			assert_int_equal(r[i].in_mem, !want_stored);
+			from_cache += r[i].from_cache;
+		}
+	}
+	if (want_rc == 0)
+		assert_int_equal(from_cache, want_stored ? N - 1 : 0);
+}
+
+static void test_concurrent_miss_one_fetch(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 64ull << 20, PS);
+	lc_cache *c = open_ok(&o);
+	src s = {.size = 10ull * PS, .seed = 15, .delay_ms = 200};
+
+	race(f, c, &s, 0, true);
+	lc_stats st = stats(c);
+	assert_int_equal(st.fetches, 1);
+	assert_int_equal(st.misses, 8);
+	assert_int_equal(st.pages, 1);
+	lc_close(c);
+}
+
+/* Same, when the page cannot be stored: the waiters get the fetcher's bytes. */
+static void test_concurrent_miss_unstored(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 64ull << 20, PS);
+	o.min_free_ratio = 0.999; /* no disk is that empty: nothing can be stored */
+	lc_cache *c = open_ok(&o);
+	src s = {.size = 10ull * PS, .seed = 16, .delay_ms = 200};
+
+	race(f, c, &s, 0, false);
+	lc_stats st = stats(c);
+	assert_int_equal(st.pages, 0);
+	assert_true(st.degraded);
+	lc_close(c);
+}
+
+static void test_concurrent_miss_error(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 64ull << 20, PS);
+	lc_cache *c = open_ok(&o);
+	src s = {.size = 10ull * PS, .seed = 17, .delay_ms = 200, .fail = -ETIMEDOUT};
+
+	race(f, c, &s, -ETIMEDOUT, false);
+	assert_int_equal(stats(c).pages, 0);
+	lc_close(c);
+}
+
+/* The free-space floor: with it above the disk's free space nothing is
+ * stored, yet every read succeeds, and the state is reported once. */
+static void test_floor_blocks_storing(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 64ull << 20, PS);
+	o.min_free_ratio = 0.999;
+	lc_cache *c = open_ok(&o);
+	src s = {.size = 20ull * PS, .seed = 18};
+	lc_key k;
+
+	lc_make_key(&k, "floor", "v");
+	for (int pass = 0; pass < 2; pass++)
+		for (uint64_t i = 0; i < 20; i++)
+			get_check(c, &k, i, &s, PS, false);
+	lc_stats st = stats(c);
+	assert_int_equal(st.pages, 0);
+	assert_int_equal(st.used_bytes, 0);
+	assert_int_equal(st.capacity, 0);
+	assert_true(st.degraded);
+	assert_int_equal(atomic_load(&n_errors), 1);
+	assert_int_equal(du_files(f->cache), 0);
+	lc_close(c);
+}
+
+/* On a 4 MiB tmpfs with a 50% floor the cache holds ~2 MiB, whatever its cap. */
+static void test_floor_on_tmpfs(void **state)
+{
+	fx *f = *state;
+	struct statvfs v;
+
+	if (!mount_tmpfs(f, "4m"))
+		skip();
+	lc_options o = opts(f, 64ull << 20, PS);
+	o.min_free_ratio = 0.5;
+	lc_cache *c = open_ok(&o);
+	src s = {.size = 100ull * PS, .seed = 19};
+	lc_key k;
+
+	lc_make_key(&k, "floor", "v");
+	for (uint64_t i = 0; i < 100; i++) {
+		get_check(c, &k, i, &s, PS, false);
+		assert_int_equal(statvfs(f->dir, &v), 0);
+		assert_true((uint64_t)v.f_bavail * v.f_frsize >= (uint64_t)v.f_blocks * v.f_frsize / 2);
+	}
+	lc_stats st = stats(c);
+	assert_true(st.pages >= 20);   /* 2 MiB of 64 KiB pages, give or take */
+	assert_true(st.used_bytes <= 2ull << 20);
+	assert_false(st.degraded);
+	/* Once someone else takes the space, the cache gives its share back. */
+	{
+		char junk[128];
+		snprintf(junk, sizeof(junk), "%s/junk", f->dir);
+		int fd = open(junk, O_CREAT | O_WRONLY, 0644);
+		assert_true(fd >= 0);
+		assert_int_equal(posix_fallocate(fd, 0, 1ull << 20), 0);
+		close(fd);
+	}
+	sleep(1); /* past the statvfs sampling interval */
+	get_check(c, &k, 0, &s, PS, false);
+	assert_int_equal(statvfs(f->dir, &v), 0);
+	assert_true((uint64_t)v.f_bavail * v.f_frsize >= (uint64_t)v.f_blocks * v.f_frsize / 2);
+	assert_true(stats(c).used_bytes <= 1ull << 20);
+	lc_close(c);
+}
+
+/* A real disk-full (no floor): writes fail with ENOSPC, reads still work,
+ * logged once; the cache recovers once there is room again. */
+static void test_disk_full(void **state)
+{
+	fx *f = *state;
+	char junk[128];
+
+	if (!mount_tmpfs(f, "2m"))
+		skip();
+	lc_options o = opts(f, 64ull << 20, PS);
+	o.retry_after_ms = 200;
+	lc_cache *c = open_ok(&o);
+	src s = {.size = 100ull * PS, .seed = 20};
+	lc_key k;
+	int fd;
+
+	lc_make_key(&k, "full", "v");
+	get_check(c, &k, 0, &s, PS, false);
+	snprintf(junk, sizeof(junk), "%s/junk", f->dir);
+	fd = open(junk, O_CREAT | O_WRONLY, 0644);
+	assert_true(fd >= 0);
+	{
+		char b[4096] = {0};
+		while (write(fd, b, sizeof(b)) > 0)
+			; /* fill the disk */
+	}
+	close(fd);
+	for (uint64_t i = 1; i < 30; i++)
+		get_check(c, &k, i, &s, PS, false);
+	get_check(c, &k, 0, &s, PS, true);  /* stored pages still served */
+	lc_stats st = stats(c);
+	assert_true(st.degraded);
+	assert_true(st.store_errors >= 1);
+	assert_int_equal(st.pages, 1);
+	assert_int_equal(atomic_load(&n_errors), 1);
+	assert_non_null(strstr(last_error, "No space left"));
+	assert_int_equal(du_files(f->cache), st.used_bytes); /* no temp file left */
+
+	assert_int_equal(unlink(junk), 0);
+	usleep(300 * 1000);
+	get_check(c, &k, 40, &s, PS, false);
+	get_check(c, &k, 40, &s, PS, true);
+	assert_false(stats(c).degraded);
+	assert_int_equal(atomic_load(&n_errors), 1);
+	lc_close(c);
+}
+
+static void test_read_only(void **state)
+{
+	fx *f = *state;
+
+	if (!mount_tmpfs(f, "8m"))
+		skip();
+	lc_options o = opts(f, 64ull << 20, PS);
+	o.retry_after_ms = 200;
+	lc_cache *c = open_ok(&o);
+	src s = {.size = 100ull * PS, .seed = 21};
+	lc_key k;
+	lc_page p;
+
+	lc_make_key(&k, "ro", "v");
+	get_check(c, &k, 0, &s, PS, false);
+	assert_int_equal(mount(NULL, f->dir, NULL, MS_REMOUNT | MS_RDONLY, NULL), 0);
+	for (uint64_t i = 1; i < 20; i++) {
+		assert_int_equal(lc_get(c, &k, i, fetch_cb, &s, &p), 0);
+		check_page(&p, &s, i, PS);
+		assert_false(p.from_cache);
+		assert_non_null(p.mem);
+		assert_int_equal(p.fd, -1);
+		lc_page_release(&p);
+	}
+	get_check(c, &k, 0, &s, PS, true);
+	lc_stats st = stats(c);
+	assert_true(st.degraded);
+	assert_int_equal(st.pages, 1);
+	assert_int_equal(atomic_load(&n_errors), 1);
+	assert_non_null(strstr(last_error, "Read-only"));
+	/* Within the retry interval no write is even tried. */
+	assert_int_equal(st.store_errors, 1);
+
+	assert_int_equal(mount(NULL, f->dir, NULL, MS_REMOUNT, "size=8m"), 0);
+	usleep(300 * 1000);
+	get_check(c, &k, 50, &s, PS, false);
+	get_check(c, &k, 50, &s, PS, true);
+	assert_false(stats(c).degraded);
+	lc_close(c);
+}
+
+/* A failing folder without mounting: the temp folder vanishes under the cache. */
+static void test_tmp_dir_gone(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 64ull << 20, PS);
+	lc_cache *c = open_ok(&o);
+	src s = {.size = 10ull * PS, .seed = 22};
+	lc_key k;
+	char tmp[256];
+
+	lc_make_key(&k, "gone", "v");
+	get_check(c, &k, 0, &s, PS, false);
+	snprintf(tmp, sizeof(tmp), "%s/v1/tmp", f->cache);
+	assert_int_equal(rmdir(tmp), 0);
+	for (uint64_t i = 1; i < 10; i++)
+		get_check(c, &k, i, &s, PS, false);
+	get_check(c, &k, 0, &s, PS, true);
+	assert_true(stats(c).degraded);
+	assert_int_equal(atomic_load(&n_errors), 1);
+	lc_close(c);
+	/* The next open repairs it. */
+	c = open_ok(&o);
+	get_check(c, &k, 5, &s, PS, false);
+	get_check(c, &k, 5, &s, PS, true);
+	assert_false(stats(c).degraded);
+	lc_close(c);
+}
+
+static void test_invalidate(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 64ull << 20, PS);
+	lc_cache *c = open_ok(&o);
+	src a = {.size = 5ull * PS, .seed = 23}, b = {.size = 5ull * PS, .seed = 24};
+	lc_key ka, ka2, kb;
+	lc_page p;
+	char path[256];
+
+	lc_make_key(&ka, "a", "1");
+	lc_make_key(&ka2, "a", "2");
+	lc_make_key(&kb, "b", "1");
+	for (uint64_t i = 0; i < 5; i++) {
+		get_check(c, &ka, i, &a, PS, false);
+		get_check(c, &kb, i, &b, PS, false);
+	}
+	lc_invalidate_file(c, &ka2); /* any version of a */
+	for (uint64_t i = 0; i < 5; i++) {
+		assert_int_equal(lc_lookup(c, &ka, i, &p), -ENOENT);
+		page_path(f, &ka, i, PS, path, sizeof(path));
+		assert_int_equal(access(path, F_OK), -1);
+		get_check(c, &kb, i, &b, PS, true);
+	}
+	lc_stats st = stats(c);
+	assert_int_equal(st.pages, 5);
+	assert_int_equal(st.used_bytes, 5 * page_charge(f, PS));
+	assert_int_equal(du_files(f->cache), st.used_bytes);
+	lc_close(c);
+}
+
+static void test_put(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 64ull << 20, PS);
+	lc_cache *c = open_ok(&o);
+	src s = {.size = 3ull * PS - 7, .seed = 25};
+	uint8_t *buf = malloc(PS + 1);
+	lc_key k;
+	lc_page p;
+
+	assert_non_null(buf);
+	lc_make_key(&k, "put", "v");
+	for (uint64_t i = 0; i < 3; i++) {
+		size_t n = expect_len(&s, i, PS);
+		fill(s.seed, i * PS, buf, n);
+		assert_int_equal(lc_put(c, &k, i, buf, n), 0);
+	}
+	assert_int_equal(lc_put(c, &k, 0, buf, PS), 0);      /* already there */
+	assert_int_equal(lc_put(c, &k, 9, buf, PS + 1), -EINVAL);
+	assert_int_equal(lc_put(c, &k, 9, buf, 0), 0);
+	assert_int_equal(lc_lookup(c, &k, 9, &p), -ENOENT);
+	for (uint64_t i = 0; i < 3; i++) {
+		assert_int_equal(lc_get(c, &k, i, fetch_forbidden, NULL, &p), 0);
+		check_page(&p, &s, i, PS);
+		assert_true(p.from_cache);
+		lc_page_release(&p);
+	}
+	assert_int_equal(stats(c).pages, 3);
+	free(buf);
+	lc_close(c);
+}
+
+/* A page a reader holds stays readable after eviction, and stays charged
+ * (its blocks are not free) until released. */
+static void test_held_page_survives_eviction(void **state)
+{
+	fx *f = *state;
+	uint64_t one = page_charge(f, PS);
+	lc_options o = opts(f, 4 * one, PS);
+	lc_cache *c = open_ok(&o);
+	src s = {.size = 20ull * PS, .seed = 26};
+	lc_key k;
+	lc_page held;
+
+	lc_make_key(&k, "held", "v");
+	assert_int_equal(lc_get(c, &k, 0, fetch_cb, &s, &held), 0);
+	for (uint64_t i = 1; i < 10; i++) {
+		get_check(c, &k, i, &s, PS, false);
+		assert_true(stats(c).used_bytes <= 4 * one);
+	}
+	assert_int_equal(lc_lookup(c, &k, 0, &(lc_page){0}), -ENOENT);
+	check_page(&held, &s, 0, PS);
+	lc_stats st = stats(c);
+	assert_int_equal(st.pages, 3);                 /* the 4th slot is held */
+	assert_int_equal(st.used_bytes, 4 * one);
+	lc_page_release(&held);
+	assert_int_equal(stats(c).used_bytes, 3 * one);
+	lc_close(c);
+}
+
+/* verify_every_read catches damage done while running. */
+static void test_verify_every_read(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 64ull << 20, PS);
+	o.verify_every_read = true;
+	lc_cache *c = open_ok(&o);
+	src s = {.size = 2ull * PS, .seed = 27};
+	lc_key k;
+	char path[256];
+	int fd;
+	uint8_t b = 0;
+
+	lc_make_key(&k, "verify", "v");
+	get_check(c, &k, 1, &s, PS, false);
+	get_check(c, &k, 1, &s, PS, true);
+	page_path(f, &k, 1, PS, path, sizeof(path));
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &b, 1, LC_HDR_SIZE + 7), 1);
+	b = (uint8_t)~b;
+	assert_int_equal(pwrite(fd, &b, 1, LC_HDR_SIZE + 7), 1);
+	close(fd);
+	get_check(c, &k, 1, &s, PS, false);
+	get_check(c, &k, 1, &s, PS, true);
+	assert_int_equal(stats(c).checksum_failures, 1);
+	lc_close(c);
+}
+
+static void test_open_errors(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 64ull << 20, PS);
+	lc_cache *c = NULL, *c2 = NULL;
+	char err[256], file[128];
+	int fd;
+
+	/* A second process (or cache) on the same folder is refused. */
+	c = open_ok(&o);
+	assert_int_equal(lc_open(&o, &c2, err, sizeof(err)), -EBUSY);
+	assert_null(c2);
+	assert_non_null(strstr(err, f->cache));
+	lc_close(c);
+
+	/* A folder whose parent is a regular file. */
+	snprintf(file, sizeof(file), "%s/file", f->dir);
+	fd = open(file, O_CREAT | O_WRONLY, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(f->cache, sizeof(f->cache), "%s/file/cache", f->dir);
+	o = opts(f, 64ull << 20, PS);
+	assert_int_equal(lc_open(&o, &c, err, sizeof(err)), -ENOTDIR);
+	assert_non_null(strstr(err, "Not a directory"));
+
+	o.capacity = 0;
+	assert_int_equal(lc_open(&o, &c, err, sizeof(err)), -EINVAL);
+	o.capacity = 1 << 20;
+	o.min_free_ratio = 1.5;
+	assert_int_equal(lc_open(&o, &c, err, sizeof(err)), -EINVAL);
+	o.min_free_ratio = -0.1;
+	assert_int_equal(lc_open(&o, &c, err, sizeof(err)), -EINVAL);
+	o.min_free_ratio = 0;
+	o.dir = NULL;
+	assert_int_equal(lc_open(&o, &c, err, sizeof(err)), -EINVAL);
+}
+
+/* Many threads, random pages of several files, a cap a third of the working
+ * set, puts and invalidations mixed in: every read must get its bytes and
+ * the cap must hold throughout. */
+struct stress {
+	lc_cache *c;
+	uint64_t cap;
+	unsigned seed;
+	atomic_bool *bad;
+	src *files;
+	lc_key *keys;
+};
+
+static void *stress_run(void *arg)
+{
+	struct stress *st = arg;
+	unsigned r = st->seed;
+	uint8_t *buf = malloc(PS);
+
+	for (int n = 0; n < 1500 && !atomic_load(st->bad); n++) {
+		int fi = rand_r(&r) % 4;
+		uint64_t idx = (uint64_t)(rand_r(&r) % 16);
+		src *s = &st->files[fi];
+		int op = rand_r(&r) % 100;
+		lc_page p;
+
+		if (op < 2) {
+			lc_invalidate_file(st->c, &st->keys[fi]);
+			continue;
+		}
+		if (op < 10) {
+			size_t len = expect_len(s, idx, PS);
+			fill(s->seed, idx * PS, buf, len);
+			if (len && lc_put(st->c, &st->keys[fi], idx, buf, len) < 0)
+				atomic_store(st->bad, true);
+			continue;
+		}
+		if (lc_get(st->c, &st->keys[fi], idx, fetch_cb, s, &p) != 0) {
+			atomic_store(st->bad, true);
+			break;
+		}
+		size_t want = expect_len(s, idx, PS);
+		if (p.len != want) {
+			atomic_store(st->bad, true);
+		} else {
+			uint8_t *exp = malloc(want + 1);
+			fill(s->seed, idx * PS, exp, want);
+			if (p.mem)
+				memcpy(buf, p.mem, want);
+			else if (pread(p.fd, buf, want, p.fd_offset) != (ssize_t)want)
+				atomic_store(st->bad, true);
+			if (memcmp(buf, exp, want) != 0)
+				atomic_store(st->bad, true);
+			free(exp);
+		}
+		lc_page_release(&p);
+		lc_stats s2;
+		lc_get_stats(st->c, &s2);
+		if (s2.used_bytes > st->cap)
+			atomic_store(st->bad, true);
+	}
+	free(buf);
+	return NULL;
+}
+
+static void test_stress(void **state)
+{
+	enum { T = 8 };
+	fx *f = *state;
+	uint64_t cap = 20 * page_charge(f, PS);
+	lc_options o = opts(f, cap, PS);
+	lc_cache *c = open_ok(&o);
+	src files[4] = {
+		{.size = 16ull * PS, .seed = 31},
+		{.size = 15ull * PS + 1, .seed = 32},
+		{.size = 10ull * PS, .seed = 33},
+		{.size = 16ull * PS - 1000, .seed = 34},
+	};
+	lc_key keys[4];
+	atomic_bool bad = false;
+	pthread_t t[T];
+	struct stress st[T];
+
+	for (int i = 0; i < 4; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "stress%d", i);
+		lc_make_key(&keys[i], name, "v");
+	}
+	for (int i = 0; i < T; i++) {
+		st[i] = (struct stress){c, cap, (unsigned)i * 7919u + 1, &bad, files, keys};
+		assert_int_equal(pthread_create(&t[i], NULL, stress_run, &st[i]), 0);
+	}
+	for (int i = 0; i < T; i++)
+		pthread_join(t[i], NULL);
+	assert_false(atomic_load(&bad));
+	lc_stats s = stats(c);
+	assert_true(s.used_bytes <= cap);
+	assert_true(s.evictions > 0);
+	assert_int_equal(s.store_errors, 0);
+	assert_int_equal(du_files(f->cache), s.used_bytes);
+	lc_close(c);
+
+	/* And what is left on disk is all good. */
+	c = open_ok(&o);
+	for (int fi = 0; fi < 4; fi++)
+		for (uint64_t i = 0; i < 16; i++) {
+			lc_page p;
+			if (lc_lookup(c, &keys[fi], i, &p) == 0) {
+				check_page(&p, &files[fi], i, PS);
+				lc_page_release(&p);
+			}
+		}
+	assert_int_equal(stats(c).checksum_failures, 0);
+	lc_close(c);
+}
+
+/* kill -9 at random moments while pages are written, evicted, replaced:
+ * afterwards, every page the cache serves is right. */
+static void test_kill9(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 24 * page_charge(f, PS), PS);
+	unsigned r = 12345;
+
+	for (int round = 0; round < 12; round++) {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			lc_cache *c = NULL;
+			char err[256];
+			if (lc_open(&o, &c, err, sizeof(err)) != 0)
+				_exit(2);
+			for (unsigned n = 0;; n++) {
+				/* Versions change too, so pages are also replaced. */
+				char ver[8];
+				lc_key k;
+				src s = {.size = 40ull * PS, .seed = 100 + n / 50 % 3};
+				lc_page p;
+				snprintf(ver, sizeof(ver), "%u", s.seed);
+				lc_make_key(&k, "crash", ver);
+				if (lc_get(c, &k, n * 7 % 40, fetch_cb, &s, &p) == 0)
+					lc_page_release(&p);
+			}
+		}
+		usleep(20000 + rand_r(&r) % 100000);
+		kill(pid, SIGKILL);
+		int status;
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFSIGNALED(status));
+
+		lc_cache *c = open_ok(&o);
+		assert_true(du_files(f->cache) <= o.capacity);
+		for (uint32_t seed = 100; seed < 103; seed++) {
+			char ver[8];
+			lc_key k;
+			src s = {.size = 40ull * PS, .seed = seed};
+			snprintf(ver, sizeof(ver), "%u", seed);
+			lc_make_key(&k, "crash", ver);
+			for (uint64_t i = 0; i < 40; i++) {
+				lc_page p;
+				if (lc_lookup(c, &k, i, &p) == 0) {
+					check_page(&p, &s, i, PS);
+					lc_page_release(&p);
+				}
+			}
+		}
+		assert_int_equal(stats(c).checksum_failures, 0);
+		lc_close(c);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_make_key),
+		cmocka_unit_test(test_page_name_roundtrip),
+		cmocka_unit_test_setup_teardown(test_sizes_hit_miss, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fetch_error_passed_through, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cap_holds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lru_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_reuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_lru_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_flip_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_flip_header, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_truncate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_truncate_header, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_grown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_junk_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_version_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_miss_one_fetch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_miss_unstored, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_miss_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_floor_blocks_storing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_floor_on_tmpfs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tmp_dir_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalidate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held_page_survives_eviction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_every_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stress, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
