@@ -8,3 +8,11 @@ bash "$repo/scripts/setup.sh"
 cd "${DORAFS_BUILD_DIR:-$repo/build}"
 # Two cores: two tests at a time keeps the suite well within 20 minutes.
 ctest --output-on-failure -j2 "$@"
+
+# The same suite again under AddressSanitizer + UndefinedBehaviorSanitizer
+# (skip with DORAFS_SKIP_ASAN=1 while iterating).
+if [ "${DORAFS_SKIP_ASAN:-0}" != 1 ]; then
+  DORAFS_BUILD_DIR="$repo/build-asan" bash "$repo/scripts/setup.sh" --asan
+  cd "$repo/build-asan"
+  ctest --output-on-failure -j2 "$@"
+fi

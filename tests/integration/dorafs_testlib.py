@@ -15,6 +15,27 @@ SOURCE = os.environ.get("DORAFS_SOURCE_DIR") or os.path.join(os.path.dirname(__f
 DORAFS = os.path.join(BUILD, "cli", "dorafs")
 MiB = 1 << 20
 
+# Under an ASan/UBSan build the mount daemons write their reports to files
+# (their stderr is gone once they are in the background); every test checks
+# that none appeared.
+SANITIZE = os.environ.get("DORAFS_SANITIZE") == "1"
+SANITIZER_LOGS = None
+if SANITIZE:
+    SANITIZER_LOGS = tempfile.mkdtemp(prefix="dorafs-sanitizer-")
+    os.environ["ASAN_OPTIONS"] = f"log_path={SANITIZER_LOGS}/asan:detect_leaks=1"
+    os.environ["UBSAN_OPTIONS"] = f"log_path={SANITIZER_LOGS}/ubsan:print_stacktrace=1"
+
+
+def sanitizer_reports():
+    if not SANITIZER_LOGS:
+        return ""
+    out = []
+    for name in sorted(os.listdir(SANITIZER_LOGS)):
+        with open(os.path.join(SANITIZER_LOGS, name), errors="replace") as f:
+            out.append(f"--- {name}\n{f.read()}")
+        os.unlink(os.path.join(SANITIZER_LOGS, name))
+    return "\n".join(out)
+
 
 def run(*args, check=True, timeout=60, **kw):
     return subprocess.run(list(args), check=check, timeout=timeout, capture_output=True, text=True, **kw)
@@ -108,6 +129,9 @@ class MountTestCase(unittest.TestCase):
         for extra in getattr(self, "extra_mounts", []):
             force_unmount(extra)
         shutil.rmtree(self.tmp, ignore_errors=True)
+        reports = sanitizer_reports()
+        if reports:
+            self.fail("sanitizer reports from dorafs:\n" + reports)
 
     def mount(self, opts=None, src=None, extra=()):
         return Mount(src or self.ufs, self.mnt, opts, extra)
