@@ -37,6 +37,50 @@ typedef struct dfs_config {
 	char *log_file;             /* where a background mount logs */
 	/* where the options file came from, if any */
 	char *conf_file;
+
+	/* S3 under file system (client/ufs_s3*.c) */
+	char *s3_endpoint;          /* e.g. http://127.0.0.1:9000; NULL: AWS */
+	char *s3_region;            /* NULL: AWS_REGION, else us-east-1 */
+	char *s3_access_key;
+	char *s3_secret_key;        /* never logged nor printed */
+	char *s3_session_token;
+	char *s3_credentials_file;  /* AWS credentials file (ini) */
+	char *s3_profile;           /* profile in it; NULL: AWS_PROFILE or default */
+	char *s3_addressing;        /* "auto", "path" or "virtual" */
+	bool s3_anonymous;          /* sign nothing even if credentials exist */
+	double s3_connect_timeout;  /* seconds */
+	double s3_stall_timeout;    /* seconds without progress before a retry */
+	uint64_t s3_max_retries;
+	double s3_retry_budget;     /* seconds a request may spend retrying */
+	uint64_t s3_max_connections;
+	uint64_t s3_list_page_size; /* max-keys per ListObjectsV2 request */
+	/* read-ahead of sequential readers */
+	uint64_t readahead_max;     /* largest window per open file, bytes; 0 disables */
+	uint64_t readahead_memory;  /* global budget of bytes being read ahead */
+
+	/* Alluxio workers: membership and selection (client/membership*.c) */
+	char *membership;           /* "ETCD", "STATIC" or NULL (no workers) */
+	char *etcd_endpoints;       /* comma-free: ';'- or space-separated in -o, ',' in files */
+	char *etcd_username;
+	char *etcd_password;
+	char *cluster_name;
+	char *workers_file;         /* STATIC: one hostname per line */
+	double worker_refresh_interval;
+	char *worker_policy;        /* CONSISTENT, KETAMA, JUMP, MULTI_PROBE */
+	uint64_t hash_virtual_nodes;
+	uint64_t ketama_replicas;
+	uint64_t multi_probe_probes;
+	uint64_t worker_rpc_port;
+	uint64_t worker_data_port;
+	uint64_t worker_web_port;
+	uint64_t worker_http_port;
+	/* the worker RPC client (client/worker_*.c) */
+	bool worker_auth_disabled;  /* NOSASL clusters */
+	char *worker_user;
+	char *worker_password;
+	double worker_rpc_timeout;  /* seconds */
+	double worker_stream_timeout;
+	uint64_t worker_chunk_size;
 } dfs_config;
 
 void dfs_config_init(dfs_config *c);
