@@ -11,6 +11,8 @@
  *   concurrent PATH LOCALFILE THREADS N    N random reads per thread, one channel
  *   slowread PATH                          read 256 KiB, print STARTED, wait for a
  *                                          line on stdin, then read the rest
+ *   stat2 PATH                             stat, print READY, wait for a line on
+ *                                          stdin, stat again (same connection)
  *   bench PATH LOCALFILE SECONDS           ReadBlock MB/s vs pread of LOCALFILE,
  *                                          and GetStatus round trips per second
  */
@@ -123,7 +125,7 @@ static int cmd_read(const char *path, const char *local, int nrandom, uint64_t s
 	}
 	/* Sequential, with read sizes that vary (1 B .. 4 MiB). */
 	while (off < size) {
-		ssize_t n = dfs_pread(h, buf, step, off);
+		ssize_t n = dfs_pread(h, buf, step < (4u << 20) ? step : (4u << 20), off);
 		if (n <= 0 || memcmp(buf, want + off, (size_t)n) != 0) {
 			if (n < 0)
 				ret = fail((int)n, NULL, t0);
@@ -453,6 +455,22 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "concurrent") == 0) {
 		NEED(4);
 		ret = cmd_concurrent(argv[i], argv[i + 1], atoi(argv[i + 2]), atoi(argv[i + 3]));
+	} else if (strcmp(cmd, "stat2") == 0) {
+		dfs_attr a;
+		char line[16];
+		NEED(1);
+		rc = dfs_stat(src, argv[i], &a);
+		if (rc < 0) {
+			ret = fail(rc, NULL, t0);
+			goto out;
+		}
+		printf("READY\n");
+		fflush(stdout);
+		if (!fgets(line, sizeof(line), stdin))
+			goto out;
+		t0 = now_s();
+		rc = dfs_stat(src, argv[i], &a);
+		ret = rc < 0 ? fail(rc, NULL, t0) : (printf("OK size=%" PRIu64 "\n", a.size), 0);
 	} else if (strcmp(cmd, "slowread") == 0) {
 		NEED(1);
 		ret = cmd_slowread(argv[i]);
