@@ -16,3 +16,15 @@ if [ "${DORAFS_SKIP_ASAN:-0}" != 1 ]; then
   cd "$repo/build-asan"
   ctest --output-on-failure -j2 "$@"
 fi
+
+# Every libFuzzer harness (tests/fuzz/fuzz_*.c) for a short run over its seed
+# corpus, in a clang build (skip with DORAFS_SKIP_FUZZ=1).
+if [ "${DORAFS_SKIP_FUZZ:-0}" != 1 ]; then
+  fuzz_dir="$repo/build-fuzz"
+  if [ ! -f "$fuzz_dir/CMakeCache.txt" ]; then
+    CC=clang-14 cmake -S "$repo" -B "$fuzz_dir" -DDORAFS_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  fi
+  cmake --build "$fuzz_dir" -j "$(nproc)"
+  cd "$fuzz_dir"
+  ctest --output-on-failure -j2 -L fuzz
+fi
