@@ -108,7 +108,7 @@ class LocalMountTest(MountTestCase):
             self.assertGreater(s2["page_cache"]["hits"], s1["page_cache"]["hits"])
             human = run(os.path.join(os.environ.get("DORAFS_BUILD_DIR", "build"), "cli", "dorafs"), "stat", self.mnt).stdout
             self.assertIn("page cache", human)
-            self.assertIn("from the page cache", human)
+            self.assertIn("from cached pages", human)
 
     def test_restart_reuses_cache(self):
         write_random(os.path.join(self.ufs, "data"), 3 * MiB)
@@ -186,13 +186,17 @@ class LocalMountTest(MountTestCase):
         with self.mount(self.cache_opts()):
             read_file(os.path.join(self.mnt, "data"))
         subprocess.run(["mount", "-o", "remount,ro", self.cache], check=True)
-        with self.mount(self.cache_opts()) as m:
+        log = os.path.join(self.tmp, "dorafs.log")
+        with self.mount(self.cache_opts(more=f"log_file={log}")) as m:
             for _ in range(3):
                 self.assertEqual(read_file(os.path.join(self.mnt, "data")), read_file(os.path.join(self.ufs, "data")))
                 self.assertEqual(read_file(os.path.join(self.mnt, "more")), read_file(os.path.join(self.ufs, "more")))
             s = m.stats()["page_cache"]
             self.assertTrue(s["degraded"])
             self.assertGreaterEqual(s["bytes_from_cache"], 3 * 3 * MiB)
+        with open(log) as f:
+            lines = [l for l in f if "cache" in l.lower()]
+        self.assertEqual(len(lines), 1, f"the cache failure should be logged once: {lines}")
 
     def test_full_cache_disk_still_reads_correctly(self):
         write_random(os.path.join(self.ufs, "data"), 6 * MiB)
@@ -289,6 +293,35 @@ class LocalMountTest(MountTestCase):
                 self.assertFalse(os.path.exists(os.path.join(self.mnt, "dir", f"missing{i}")))
             self.assertLessEqual(m.stats()["ufs"]["stats"] - before["stats"], 2)
             self.assertGreaterEqual(m.stats()["metadata_cache"]["negative_hits"], 20)
+
+    def test_foreground_mount_and_lazy_unmount(self):
+        write_random(os.path.join(self.ufs, "data"), 100)
+        from dorafs_testlib import DORAFS, is_mounted
+        p = subprocess.Popen([DORAFS, "mount", self.ufs, self.mnt, "-f", "-o", self.cache_opts()],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(200):
+                if is_mounted(self.mnt):
+                    break
+                self.assertIsNone(p.poll(), "foreground mount exited")
+                time.sleep(0.02)
+            self.assertTrue(is_mounted(self.mnt))
+            self.assertIsNone(p.poll(), "-f must stay in the foreground")
+            f = open(os.path.join(self.mnt, "data"), "rb")
+            try:
+                r = run(DORAFS, "unmount", self.mnt, check=False)
+                self.assertNotEqual(r.returncode, 0, "a busy mount should refuse a plain unmount")
+                self.assertIn("busy", r.stderr.lower())
+                run(DORAFS, "unmount", "-f", self.mnt)
+                self.assertFalse(is_mounted(self.mnt))
+                self.assertEqual(f.read(), read_file(os.path.join(self.ufs, "data")))
+            finally:
+                f.close()
+            self.assertEqual(p.wait(timeout=20), 0)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
 
     def test_without_page_cache(self):
         write_random(os.path.join(self.ufs, "data"), 2 * MiB + 1)
