@@ -260,6 +260,10 @@ int cmd_mount(int argc, char **argv)
 		cli_error("mount", "pipe: %s", strerror(errno));
 		goto out;
 	}
+	/* Nothing buffered may be printed twice: the child runs exit() (not
+	 * _exit) so that leak checkers and atexit handlers see its end. */
+	fflush(stdout);
+	fflush(stderr);
 	pid = fork();
 	if (pid < 0) {
 		cli_error("mount", "fork: %s", strerror(errno));
@@ -278,7 +282,7 @@ int cmd_mount(int argc, char **argv)
 		dfs_config_free(&cfg);
 		dfs_uri_free(&ufs);
 		free(lists);
-		_exit(rc);
+		exit(rc);
 	}
 	close(pipefd[1]);
 	rc = wait_child(pid, pipefd[0], mp);
