@@ -40,8 +40,13 @@ struct dfs_worker_read {
 	grpc_byte_buffer *send_bb, *recv_bb;
 	bool send_pending, close_pending, status_pending, got_md, closed_sent;
 
-	grpc_slice cur;          /* the chunk being consumed */
-	const uint8_t *p;
+	/* The chunk being consumed: its data is read in place from the slices
+	 * of the received buffer (no flattening copy); cur_bb and flat own them. */
+	grpc_byte_buffer *cur_bb;
+	grpc_slice flat;
+	bool have_flat;
+	grpc_slice *sl;
+	size_t nsl, si, so;      /* cursor: slice index, offset in it */
 	size_t left;
 	bool need_ack;
 	uint64_t received;       /* bytes of the range received */
@@ -89,6 +94,124 @@ static int post_send(dfs_worker_read *r, grpc_op *ops, size_t n, int64_t ack)
 	return 0;
 }
 
+static void chunk_release(dfs_worker_read *r)
+{
+	if (r->cur_bb)
+		grpc_byte_buffer_destroy(r->cur_bb);
+	if (r->have_flat)
+		grpc_slice_unref(r->flat);
+	r->cur_bb = NULL;
+	r->have_flat = false;
+	r->sl = NULL;
+	r->nsl = r->si = r->so = r->left = 0;
+}
+
+/* Move the cursor forward by n bytes. */
+static void chunk_skip(dfs_worker_read *r, size_t n)
+{
+	while (n > 0 && r->si < r->nsl) {
+		size_t avail = GRPC_SLICE_LENGTH(r->sl[r->si]) - r->so;
+		if (n < avail) {
+			r->so += n;
+			return;
+		}
+		n -= avail;
+		r->si++;
+		r->so = 0;
+	}
+}
+
+static size_t hdr_varint(const uint8_t *p, size_t n, uint64_t *v)
+{
+	uint64_t x = 0;
+	size_t i;
+
+	for (i = 0; i < n && i < 10; i++) {
+		x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80)) {
+			*v = x;
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Take a received ReadResponse. Fast path: ReadResponse{chunk{data}} laid out
+ * as every protobuf encoder writes it (chunk = field 1 first, data = field 1
+ * first), so the data is found from the first few bytes and read straight
+ * from the message's slices. Anything else (an unusual field order, a
+ * compressed buffer) is flattened and parsed in full, skipping unknown fields.
+ */
+static int chunk_take(dfs_worker_read *r, grpc_byte_buffer *bb)
+{
+	grpc_slice_buffer *sb = &bb->data.raw.slice_buffer;
+	uint8_t hdr[24];
+	size_t got = 0, total = 0, i, k, hl;
+	uint64_t inner, dlen;
+	const uint8_t *data;
+	int rc;
+
+	r->cur_bb = bb;
+	if (bb->type == GRPC_BB_RAW && bb->data.raw.compression == GRPC_COMPRESS_NONE) {
+		for (i = 0; i < sb->count; i++) {
+			size_t n = GRPC_SLICE_LENGTH(sb->slices[i]);
+			size_t take = n < sizeof(hdr) - got ? n : sizeof(hdr) - got;
+			memcpy(hdr + got, GRPC_SLICE_START_PTR(sb->slices[i]), take);
+			got += take;
+			total += n;
+		}
+		if (total == 0) {
+			r->left = 0;
+			return 0;
+		}
+		if (got >= 2 && hdr[0] == 0x0a && (k = hdr_varint(hdr + 1, got - 1, &inner)) &&
+		    1 + k < got && hdr[1 + k] == 0x0a) {
+			size_t k2 = hdr_varint(hdr + 2 + k, got - 2 - k, &dlen);
+			hl = 2 + k + k2;
+			if (k2 && dlen <= total - hl && 1 + k2 + dlen <= inner && inner <= total - 1 - k) {
+				r->sl = sb->slices;
+				r->nsl = sb->count;
+				r->si = r->so = 0;
+				chunk_skip(r, hl);
+				r->left = (size_t)dlen;
+				return 0;
+			}
+		}
+	}
+	rc = dfs_grpc_flatten(bb, &r->flat);
+	if (rc < 0)
+		return rc;
+	r->have_flat = true;
+	rc = dfs_grpc_parse_read_response(GRPC_SLICE_START_PTR(r->flat), GRPC_SLICE_LENGTH(r->flat),
+					  &data, &r->left);
+	if (rc < 0)
+		return rc;
+	r->sl = &r->flat;
+	r->nsl = 1;
+	r->si = 0;
+	r->so = r->left ? (size_t)(data - GRPC_SLICE_START_PTR(r->flat)) : 0;
+	return 0;
+}
+
+/* Copy up to len bytes of the chunk out; returns the count. */
+static size_t chunk_copy(dfs_worker_read *r, uint8_t *buf, size_t len)
+{
+	size_t done = 0;
+
+	if (len > r->left)
+		len = r->left;
+	while (done < len && r->si < r->nsl) {
+		size_t avail = GRPC_SLICE_LENGTH(r->sl[r->si]) - r->so;
+		size_t n = len - done < avail ? len - done : avail;
+		memcpy(buf + done, GRPC_SLICE_START_PTR(r->sl[r->si]) + r->so, n);
+		done += n;
+		chunk_skip(r, n);
+	}
+	r->left -= done;
+	return done;
+}
+
 /* Collect every outstanding completion and free the call. */
 static void stream_end(dfs_worker_read *r)
 {
@@ -127,11 +250,7 @@ free_cq:
 		grpc_completion_queue_destroy(r->cq);
 		r->cq = NULL;
 	}
-	if (r->left || r->p) {
-		grpc_slice_unref(r->cur);
-		r->left = 0;
-		r->p = NULL;
-	}
+	chunk_release(r);
 	if (r->send_bb)
 		grpc_byte_buffer_destroy(r->send_bb);
 	r->send_bb = NULL;
@@ -253,7 +372,7 @@ static int finish(dfs_worker_read *r, dfs_worker_error *err)
 	return rc;
 }
 
-/* Fetch the next chunk into r->cur; 0, or -errno; sets r->eof at the end. */
+/* Fetch the next chunk; 0, or -errno; sets r->eof at the end. */
 static int next_chunk(dfs_worker_read *r, dfs_worker_error *err)
 {
 	grpc_op ops[2];
@@ -305,29 +424,18 @@ static int next_chunk(dfs_worker_read *r, dfs_worker_error *err)
 	}
 	if (!r->recv_bb)
 		return finish(r, err);
-	rc = dfs_grpc_flatten(r->recv_bb, &r->cur);
-	grpc_byte_buffer_destroy(r->recv_bb);
+	rc = chunk_take(r, r->recv_bb);
 	r->recv_bb = NULL;
-	if (rc < 0) {
-		grpc_call_cancel(r->call, NULL);
-		return dfs_worker_fail(r->c, err, GRPC_STATUS_INTERNAL, M_READ_BLOCK, "bad message");
-	}
-	rc = dfs_grpc_parse_read_response(GRPC_SLICE_START_PTR(r->cur), GRPC_SLICE_LENGTH(r->cur),
-					  &r->p, &r->left);
 	if (rc < 0 || r->left > r->length - r->received) {
-		grpc_slice_unref(r->cur);
-		r->p = NULL;
-		r->left = 0;
+		chunk_release(r);
 		grpc_call_cancel(r->call, NULL);
 		return dfs_worker_fail(r->c, err, GRPC_STATUS_INTERNAL, M_READ_BLOCK,
 				       rc < 0 ? "unparsable chunk" : "more data than asked for");
 	}
 	r->received += r->left;
 	DFS_STAT_ADD(r->c, read_bytes, r->left);
-	if (r->left == 0) {
-		grpc_slice_unref(r->cur);
-		r->p = NULL;
-	}
+	if (r->left == 0)
+		chunk_release(r);
 	return 0;
 }
 
@@ -360,14 +468,9 @@ ssize_t dfs_worker_read_next(dfs_worker_read *r, void *buf, size_t len, dfs_work
 			return rc;
 		}
 	}
-	if (len > r->left)
-		len = r->left;
-	memcpy(buf, r->p, len);
-	r->p += len;
-	r->left -= len;
+	len = chunk_copy(r, buf, len);
 	if (r->left == 0) {
-		grpc_slice_unref(r->cur);
-		r->p = NULL;
+		chunk_release(r);
 		r->need_ack = true;
 	}
 	return (ssize_t)len;

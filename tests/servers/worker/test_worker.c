@@ -15,9 +15,9 @@
  * Counters (RPCs by method, pages from cache vs UFS, ...) are written as
  * "key value" lines to --stats-file every 100 ms when they change.
  *
- * Design: one thread per call (a test tool: clear beats fast). The main
- * thread requests calls on the server queue; each call gets its own
- * completion queue and is served synchronously by a detached thread.
+ * Design: one thread per call in progress (a test tool: clear beats fast;
+ * threads are reused). The main thread requests calls on the server queue;
+ * each call gets its own completion queue and is served synchronously.
  *
  * Usage: dfs_test_worker --ufs DIR [--ufs-uri URI] [--port N] [--cache-dir DIR]
  *        [--page-size N] [--capacity N] [--no-cache] [--no-auth] [--auth-user U]
@@ -220,6 +220,7 @@ typedef struct slot {
 	char method[128];
 	/* completions seen but not yet waited for */
 	unsigned done, ok;
+	struct slot *next_work;
 	bool md_sent;
 	int cancelled;
 } slot;
@@ -1019,9 +1020,16 @@ out:
 
 /* ---- dispatch and server loop ---------------------------------------------- */
 
+/*
+ * Handler threads: one per call in progress, kept for reuse afterwards
+ * (creating a thread per call would dominate the cost of a unary call).
+ */
 static pthread_mutex_t thr_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t thr_cv = PTHREAD_COND_INITIALIZER;
-static int threads_running;
+static pthread_cond_t thr_cv = PTHREAD_COND_INITIALIZER;    /* a thread finished or exited */
+static pthread_cond_t work_cv = PTHREAD_COND_INITIALIZER;   /* work queued, or stopping */
+static int threads_running, threads_idle;
+static slot *work_head, *work_tail;
+static bool pool_stop;
 
 static const char *md_get(const grpc_metadata_array *md, const char *key, char *buf, size_t len)
 {
@@ -1040,9 +1048,8 @@ static const char *md_get(const grpc_metadata_array *md, const char *key, char *
 	return NULL;
 }
 
-static void *serve(void *arg)
+static void serve(slot *s)
 {
-	slot *s = arg;
 	const char *m = s->method;
 	char id[64];
 
@@ -1072,11 +1079,64 @@ static void *serve(void *arg)
 	}
 out:
 	slot_free(s);
+}
+
+static void *pool_thread(void *arg)
+{
+	(void)arg;
 	pthread_mutex_lock(&thr_mu);
+	for (;;) {
+		slot *s;
+		while (!work_head && !pool_stop)
+			pthread_cond_wait(&work_cv, &thr_mu);
+		if (!work_head)
+			break;
+		s = work_head;
+		work_head = s->next_work;
+		if (!work_head)
+			work_tail = NULL;
+		threads_idle--;
+		pthread_mutex_unlock(&thr_mu);
+		serve(s);
+		pthread_mutex_lock(&thr_mu);
+		threads_idle++;
+	}
 	threads_running--;
+	threads_idle--;
 	pthread_cond_broadcast(&thr_cv);
 	pthread_mutex_unlock(&thr_mu);
 	return NULL;
+}
+
+/* Hand a call to an idle thread, starting one if none is idle. */
+static int dispatch(slot *s)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&thr_mu);
+	if (threads_idle == 0) {
+		pthread_t t;
+		pthread_attr_t at;
+		pthread_attr_init(&at);
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		rc = pthread_create(&t, &at, pool_thread, NULL);
+		pthread_attr_destroy(&at);
+		if (rc == 0) {
+			threads_running++;
+			threads_idle++;
+		}
+	}
+	if (rc == 0) {
+		s->next_work = NULL;
+		if (work_tail)
+			work_tail->next_work = s;
+		else
+			work_head = s;
+		work_tail = s;
+		pthread_cond_signal(&work_cv);
+	}
+	pthread_mutex_unlock(&thr_mu);
+	return rc;
 }
 
 static slot *slot_new(grpc_server *server, grpc_completion_queue *scq)
@@ -1251,8 +1311,6 @@ int main(int argc, char **argv)
 	while (!stopping) {
 		grpc_event ev = grpc_completion_queue_next(scq, dfs_grpc_deadline_ms(200), NULL);
 		slot *s;
-		pthread_t t;
-		pthread_attr_t at;
 
 		if (ev.type != GRPC_OP_COMPLETE)
 			continue;
@@ -1268,19 +1326,10 @@ int main(int argc, char **argv)
 			memcpy(s->method, GRPC_SLICE_START_PTR(s->details.method), n);
 			s->method[n] = '\0';
 		}
-		pthread_mutex_lock(&thr_mu);
-		threads_running++;
-		pthread_mutex_unlock(&thr_mu);
-		pthread_attr_init(&at);
-		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-		if (pthread_create(&t, &at, serve, s) != 0) {
+		if (dispatch(s) != 0) {
 			grpc_call_cancel(s->call, NULL);
 			slot_free(s);
-			pthread_mutex_lock(&thr_mu);
-			threads_running--;
-			pthread_mutex_unlock(&thr_mu);
 		}
-		pthread_attr_destroy(&at);
 		if (!slot_new(server, scq))
 			fprintf(stderr, "dfs_test_worker: request_call failed\n");
 	}
@@ -1301,6 +1350,8 @@ out_server:
 		}
 	}
 	pthread_mutex_lock(&thr_mu);
+	pool_stop = true;
+	pthread_cond_broadcast(&work_cv);
 	while (threads_running > 0)
 		pthread_cond_wait(&thr_cv, &thr_mu);
 	pthread_mutex_unlock(&thr_mu);

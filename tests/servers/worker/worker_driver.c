@@ -359,6 +359,12 @@ static int list_count(void *arg, const char *name, const dfs_attr *attr)
 	return 0;
 }
 
+/* DFS_WORKER_LOG=1: show the client's log (every failed call with its status). */
+static void log_stderr(int level, const char *msg)
+{
+	fprintf(stderr, "[%d] %s\n", level, msg);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: dfs_worker_driver --target H:P --root URI [--no-auth] [--user U]\n"
@@ -400,6 +406,8 @@ int main(int argc, char **argv)
 	}
 	root = o.ufs_root;
 	cmd = argv[i++];
+	if (getenv("DFS_WORKER_LOG"))
+		o.conn.log = log_stderr;
 	src = dfs_worker_source_new(&o, err, sizeof(err));
 	if (!src) {
 		printf("ERR %s\n", err);
