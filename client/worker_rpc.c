@@ -153,14 +153,17 @@ int dfs_worker_conn_new(const dfs_worker_conn_options *opt, dfs_worker_conn **ou
 	args[1].type = GRPC_ARG_INTEGER;
 	args[1].key = (char *)GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL;
 	args[1].value.integer = 1;
-	/* A restarted worker should be found again within a second, not
-	 * after gRPC's default backoff of up to two minutes. */
+	/* A restarted worker should be found again within a second or two,
+	 * not after gRPC's default backoff of up to two minutes. */
 	args[2].type = GRPC_ARG_INTEGER;
 	args[2].key = (char *)GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS;
 	args[2].value.integer = 200;
+	/* gRPC also uses this as the minimum time a connection attempt
+	 * (TCP + HTTP/2 handshake) may take: keep it generous, or a slow
+	 * network (or valgrind) turns every connect into UNAVAILABLE. */
 	args[3].type = GRPC_ARG_INTEGER;
 	args[3].key = (char *)GRPC_ARG_MIN_RECONNECT_BACKOFF_MS;
-	args[3].value.integer = 200;
+	args[3].value.integer = 10000;
 	args[4].type = GRPC_ARG_INTEGER;
 	args[4].key = (char *)GRPC_ARG_MAX_RECONNECT_BACKOFF_MS;
 	args[4].value.integer = 2000;
