@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <json-c/json.h>
+
 #include "worker_uri.h"
 
 #define URI_MAX 8192
@@ -211,6 +213,28 @@ static void w_close(dfs_handle *hh)
 	free(h);
 }
 
+static void w_stats_json(dfs_source *s, void *obj)
+{
+	worker_source *w = (worker_source *)s;
+	dfs_worker_conn_stats st;
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return;
+	dfs_worker_conn_get_stats(w->conn, &st);
+#define ADD(name, v) json_object_object_add(o, name, json_object_new_int64((int64_t)(v)))
+	ADD("calls", st.calls);
+	ADD("handshakes", st.handshakes);
+	ADD("unauthenticated", st.unauthenticated);
+	ADD("list_batches", st.list_batches);
+	ADD("read_streams", st.read_streams);
+	ADD("read_bytes", st.read_bytes);
+	ADD("failures", st.failures);
+#undef ADD
+	json_object_object_add(o, "target", json_object_new_string(dfs_worker_conn_target(w->conn)));
+	json_object_object_add(obj, "worker", o);
+}
+
 static void w_destroy(dfs_source *s)
 {
 	worker_source *w = (worker_source *)s;
@@ -227,6 +251,7 @@ static const dfs_source_ops worker_ops = {
 	.open = w_open,
 	.pread = w_pread,
 	.close = w_close,
+	.stats_json = w_stats_json,
 	.destroy = w_destroy,
 };
 
