@@ -21,7 +21,9 @@
 #include "localcache.h"
 #include "meta_cache.h"
 #include "page_cache_source.h"
+#include "readahead.h"
 #include "ufs_local.h"
+#include "ufs_s3.h"
 
 struct dfs_client {
 	dfs_uri root;
@@ -34,17 +36,24 @@ static void cache_log(int level, const char *msg)
 	fprintf(stderr, "dorafs: %s%s\n", level <= LOG_ERR ? "error: " : level <= LOG_WARNING ? "warning: " : "", msg);
 }
 
-static dfs_source *open_ufs(const dfs_uri *root, char *err, size_t errlen)
+static dfs_source *open_ufs(const dfs_uri *root, const dfs_config *cfg, char *err, size_t errlen)
 {
 	switch (root->kind) {
 	case DFS_UFS_LOCAL:
 		return dfs_local_source_new(root->path, err, errlen);
 	case DFS_UFS_S3:
+		return dfs_s3_source_new(root, cfg, err, errlen);
 	case DFS_UFS_HDFS:
 		break;
 	}
 	snprintf(err, errlen, "UFS '%s': %s is not supported yet", root->str, root->scheme);
 	return NULL;
+}
+
+/* An S3 object changed under an open file: forget what the caches know of it. */
+static void on_stale(void *arg, const char *path)
+{
+	dfs_client_invalidate(arg, path);
 }
 
 int dfs_client_new(const dfs_config *cfg, const char *ufs_uri, dfs_client **out,
@@ -61,7 +70,7 @@ int dfs_client_new(const dfs_config *cfg, const char *ufs_uri, dfs_client **out,
 	}
 	if (dfs_uri_parse(ufs_uri, &c->root, err, errlen) < 0)
 		goto fail;
-	top = c->ufs = open_ufs(&c->root, err, errlen);
+	top = c->ufs = open_ufs(&c->root, cfg, err, errlen);
 	if (!top)
 		goto fail;
 	c->top = top;
@@ -73,6 +82,18 @@ int dfs_client_new(const dfs_config *cfg, const char *ufs_uri, dfs_client **out,
 	if (!S_ISDIR(root_attr.mode)) {
 		snprintf(err, errlen, "UFS root '%s' is not a folder", c->root.str);
 		goto fail;
+	}
+	if (c->root.kind == DFS_UFS_S3)
+		dfs_s3_source_on_stale(c->ufs, on_stale, c);
+
+	/* Remote stores only: a local folder has the kernel's own read-ahead. */
+	if (cfg->readahead_max > 0 && cfg->readahead_memory > 0 && c->root.kind != DFS_UFS_LOCAL) {
+		layer = dfs_readahead_new(top, cfg->readahead_max, cfg->readahead_memory, cfg->page_size, 16);
+		if (!layer) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		c->top = top = layer;
 	}
 
 	if (cfg->cache_dir) {

@@ -1,0 +1,388 @@
+/*
+ * Read-ahead layer (see readahead.h for the policy).
+ *
+ * Ownership: a chunk sits in its handle's queue until served or dropped. A
+ * chunk still being fetched when it is dropped (seek, close) is only marked;
+ * the pool thread fetching it frees it. Pool jobs hold a reference on the
+ * handle, so the inner handle stays open until the last job is done.
+ */
+#include "readahead.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIRST_WINDOW (4ULL << 20)
+#define MAX_CHUNK (8ULL << 20)
+
+typedef struct ra_source {
+	dfs_source base;
+	uint64_t max_window, memory, page;
+	atomic_uint_fast64_t reserved;      /* bytes of live chunks, all files */
+	GThreadPool *pool;
+	atomic_uint_fast64_t chunks, chunk_bytes, served_bytes, direct_reads, direct_bytes,
+		denied, dropped_bytes, waits, errors;
+} ra_source;
+
+typedef struct chunk {
+	uint64_t off;
+	size_t len, served;
+	char *buf;
+	int state;                 /* 0: in flight, 1: ready, < 0: -errno */
+	bool dropped;              /* no longer in the queue; the fetcher frees it */
+} chunk;
+
+typedef struct ra_handle {
+	dfs_handle base;
+	dfs_handle *inner;
+	ra_source *ra;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	atomic_int refs;
+	GQueue chunks;             /* chunk *, by offset */
+	uint64_t next_off;         /* where the reader is expected next */
+	uint64_t ahead_end;        /* end of the last chunk scheduled */
+	uint64_t window;           /* 0: not sequential */
+} ra_handle;
+
+typedef struct job {
+	ra_handle *h;
+	chunk *c;
+} job;
+
+static void handle_unref(ra_handle *h)
+{
+	if (atomic_fetch_sub(&h->refs, 1) != 1)
+		return;
+	dfs_close(h->inner);
+	pthread_mutex_destroy(&h->lock);
+	pthread_cond_destroy(&h->cond);
+	free(h->base.path);
+	free(h);
+}
+
+static void chunk_free(ra_source *ra, chunk *c)
+{
+	if (c->served < c->len && c->state == 1)
+		atomic_fetch_add(&ra->dropped_bytes, c->len - c->served);
+	atomic_fetch_sub(&ra->reserved, c->len);
+	free(c->buf);
+	free(c);
+}
+
+/* Take a chunk out of the queue: freed now, or by its fetcher. Lock held. */
+static void chunk_drop(ra_handle *h, GList *link)
+{
+	chunk *c = link->data;
+
+	g_queue_delete_link(&h->chunks, link);
+	if (c->state == 0)
+		c->dropped = true;
+	else
+		chunk_free(h->ra, c);
+}
+
+static void fetch_job(gpointer data, gpointer user)
+{
+	job *j = data;
+	ra_handle *h = j->h;
+	chunk *c = j->c;
+	ra_source *ra = user;
+	ssize_t n = -ECANCELED;
+	bool dropped;
+
+	pthread_mutex_lock(&h->lock);
+	dropped = c->dropped;
+	pthread_mutex_unlock(&h->lock);
+	if (!dropped)
+		n = dfs_pread_full(h->inner, c->buf, c->len, c->off);
+	pthread_mutex_lock(&h->lock);
+	if (n >= 0 && (size_t)n != c->len)
+		n = -EIO; /* the source checks lengths; a short chunk means it changed */
+	c->state = n < 0 ? (int)n : 1;
+	if (n < 0 && n != -ECANCELED)
+		atomic_fetch_add(&ra->errors, 1);
+	if (c->dropped)
+		chunk_free(ra, c);
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+	handle_unref(h);
+	free(j);
+}
+
+/* Queue chunks until the window ahead of `pos` is covered. Lock held. */
+static void schedule(ra_handle *h, uint64_t pos)
+{
+	ra_source *ra = h->ra;
+	uint64_t size = h->base.attr.size, end = pos + h->window;
+
+	if (h->ahead_end < pos)
+		h->ahead_end = pos;
+	if (end > size)
+		end = size;
+	while (h->ahead_end < end) {
+		uint64_t len = h->window / 4;
+		chunk *c;
+		job *j;
+
+		if (len < ra->page)
+			len = ra->page;
+		if (len > MAX_CHUNK)
+			len = MAX_CHUNK;
+		if (len > size - h->ahead_end)
+			len = size - h->ahead_end;
+		if (atomic_fetch_add(&ra->reserved, len) + len > ra->memory) {
+			atomic_fetch_sub(&ra->reserved, len);
+			atomic_fetch_add(&ra->denied, 1);
+			return; /* over the global budget: read on without read-ahead */
+		}
+		c = calloc(1, sizeof(*c));
+		j = malloc(sizeof(*j));
+		if (c)
+			c->buf = malloc(len);
+		if (!c || !j || !c->buf) {
+			atomic_fetch_sub(&ra->reserved, len);
+			if (c)
+				free(c->buf);
+			free(c);
+			free(j);
+			return;
+		}
+		c->off = h->ahead_end;
+		c->len = (size_t)len;
+		*j = (job){ .h = h, .c = c };
+		atomic_fetch_add(&h->refs, 1);
+		if (!g_thread_pool_push(ra->pool, j, NULL)) {
+			atomic_fetch_sub(&h->refs, 1);
+			atomic_fetch_sub(&ra->reserved, len);
+			free(c->buf);
+			free(c);
+			free(j);
+			return;
+		}
+		g_queue_push_tail(&h->chunks, c);
+		atomic_fetch_add(&ra->chunks, 1);
+		atomic_fetch_add(&ra->chunk_bytes, len);
+		h->ahead_end += len;
+	}
+}
+
+static GList *find_chunk(ra_handle *h, uint64_t pos)
+{
+	for (GList *l = h->chunks.head; l; l = l->next) {
+		chunk *c = l->data;
+		if (pos >= c->off && pos < c->off + c->len)
+			return l;
+	}
+	return NULL;
+}
+
+static ssize_t ra_pread(dfs_handle *dh, void *buf, size_t len, uint64_t off)
+{
+	ra_handle *h = (ra_handle *)dh;
+	ra_source *ra = h->ra;
+	uint64_t tol = 4 * ra->page;
+	size_t done = 0;
+	ssize_t rc = 0;
+	bool seq;
+
+	pthread_mutex_lock(&h->lock);
+	seq = off == 0 || find_chunk(h, off) ||
+	      (off + tol >= h->next_off && off <= h->next_off + tol);
+	if (!seq) {
+		/* A seek: forget the window and everything fetched ahead. */
+		while (h->chunks.head)
+			chunk_drop(h, h->chunks.head);
+		h->window = 0;
+		h->ahead_end = 0;
+	} else if (!h->window) {
+		h->window = FIRST_WINDOW < ra->max_window ? FIRST_WINDOW : ra->max_window;
+	}
+	if (off + len > h->next_off || !seq)
+		h->next_off = off + len;
+	if (seq)
+		schedule(h, off);
+	while (done < len) {
+		uint64_t pos = off + done;
+		GList *l = find_chunk(h, pos);
+		chunk *c;
+		size_t n;
+
+		if (!l)
+			break;
+		c = l->data;
+		if (c->state == 0) {
+			/* Wait for its fetch (one GET for every reader of it), then
+			 * look it up again: it may have been dropped and freed. */
+			atomic_fetch_add(&ra->waits, 1);
+			pthread_cond_wait(&h->cond, &h->lock);
+			continue;
+		}
+		if (c->state < 0) {
+			rc = c->state;
+			chunk_drop(h, l);
+			break;
+		}
+		n = (size_t)(c->off + c->len - pos);
+		if (n > len - done)
+			n = len - done;
+		memcpy((char *)buf + done, c->buf + (pos - c->off), n);
+		c->served += n;
+		done += n;
+		atomic_fetch_add(&ra->served_bytes, n);
+		if (c->served >= c->len) {
+			/* Finished a chunk: the reader keeps up, widen the window. */
+			chunk_drop(h, l);
+			h->window = h->window * 2 < ra->max_window ? h->window * 2 : ra->max_window;
+			schedule(h, pos + n);
+		}
+	}
+	/* Chunks left behind the reader will not be read. */
+	while (h->chunks.head) {
+		chunk *c = h->chunks.head->data;
+		if (c->off + c->len + tol > off)
+			break;
+		chunk_drop(h, h->chunks.head);
+	}
+	pthread_mutex_unlock(&h->lock);
+	if (rc < 0 && done == 0)
+		return rc;
+	if (done < len && rc == 0) {
+		/* Not read ahead (random access, budget spent): read directly. */
+		ssize_t n = dfs_pread_full(h->inner, (char *)buf + done, len - done, off + done);
+
+		atomic_fetch_add(&ra->direct_reads, 1);
+		if (n < 0)
+			return done ? (ssize_t)done : n;
+		atomic_fetch_add(&ra->direct_bytes, (uint64_t)n);
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+static int ra_stat(dfs_source *s, const char *path, dfs_attr *out)
+{
+	return dfs_stat(s->inner, path, out);
+}
+
+static int ra_list(dfs_source *s, const char *path, dfs_list_cb cb, void *arg)
+{
+	return dfs_list(s->inner, path, cb, arg);
+}
+
+static int ra_open(dfs_source *s, const char *path, const dfs_attr *attr, dfs_handle **out)
+{
+	ra_handle *h = calloc(1, sizeof(*h));
+	int rc;
+
+	if (!h)
+		return -ENOMEM;
+	rc = dfs_open(s->inner, path, attr, &h->inner);
+	if (rc < 0) {
+		free(h);
+		return rc;
+	}
+	h->base.path = strdup(path);
+	if (!h->base.path) {
+		dfs_close(h->inner);
+		free(h);
+		return -ENOMEM;
+	}
+	h->base.src = s;
+	h->base.attr = h->inner->attr;
+	h->ra = (ra_source *)s;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->cond, NULL);
+	atomic_init(&h->refs, 1);
+	g_queue_init(&h->chunks);
+	*out = &h->base;
+	return 0;
+}
+
+static void ra_close(dfs_handle *dh)
+{
+	ra_handle *h = (ra_handle *)dh;
+
+	pthread_mutex_lock(&h->lock);
+	while (h->chunks.head)
+		chunk_drop(h, h->chunks.head);
+	pthread_mutex_unlock(&h->lock);
+	handle_unref(h);
+}
+
+static void ra_invalidate(dfs_source *s, const char *path)
+{
+	if (s->inner->ops->invalidate)
+		s->inner->ops->invalidate(s->inner, path);
+}
+
+static void ra_stats_json(dfs_source *s, void *obj)
+{
+	ra_source *ra = (ra_source *)s;
+	json_object *o = json_object_new_object();
+
+#define ADD(name, v) json_object_object_add(o, name, json_object_new_int64((int64_t)(v)))
+	ADD("max_window", ra->max_window);
+	ADD("memory_budget", ra->memory);
+	ADD("memory_in_use", atomic_load(&ra->reserved));
+	ADD("chunks", atomic_load(&ra->chunks));
+	ADD("chunk_bytes", atomic_load(&ra->chunk_bytes));
+	ADD("served_bytes", atomic_load(&ra->served_bytes));
+	ADD("unused_bytes", atomic_load(&ra->dropped_bytes));
+	ADD("reader_waits", atomic_load(&ra->waits));
+	ADD("direct_reads", atomic_load(&ra->direct_reads));
+	ADD("direct_bytes", atomic_load(&ra->direct_bytes));
+	ADD("over_budget", atomic_load(&ra->denied));
+	ADD("errors", atomic_load(&ra->errors));
+#undef ADD
+	json_object_object_add(obj, "readahead", o);
+}
+
+static void ra_destroy(dfs_source *s)
+{
+	ra_source *ra = (ra_source *)s;
+
+	/* Every handle is closed by now; let queued jobs run (they see their
+	 * chunks dropped and fetch nothing) so every reference is released. */
+	g_thread_pool_free(ra->pool, FALSE, TRUE);
+	free(ra);
+}
+
+static const dfs_source_ops ra_ops = {
+	.name = "readahead",
+	.stat = ra_stat,
+	.list = ra_list,
+	.open = ra_open,
+	.pread = ra_pread,
+	.close = ra_close,
+	.stats_json = ra_stats_json,
+	.invalidate = ra_invalidate,
+	.destroy = ra_destroy,
+};
+
+dfs_source *dfs_readahead_new(dfs_source *inner, uint64_t max_window, uint64_t memory, uint64_t page,
+			      unsigned threads)
+{
+	ra_source *ra = calloc(1, sizeof(*ra));
+
+	if (!ra)
+		return NULL;
+	ra->base.ops = &ra_ops;
+	ra->base.inner = inner;
+	ra->max_window = max_window;
+	ra->memory = memory;
+	ra->page = page ? page : (1 << 20);
+	/* Not exclusive: GLib starts the threads on the first push, after the
+	 * daemon has forked. */
+	ra->pool = g_thread_pool_new(fetch_job, ra, (gint)(threads ? threads : 8), FALSE, NULL);
+	if (!ra->pool) {
+		free(ra);
+		return NULL;
+	}
+	return &ra->base;
+}

@@ -1,0 +1,535 @@
+/*
+ * S3 backend: maps mount paths onto object keys under the mount's prefix.
+ *
+ *   file         an object whose key is prefix + path
+ *   directory    a common prefix (key + "/" has objects under it), or a
+ *                zero-byte "dir/" marker object
+ *   both         a name that is an object AND a prefix ("a" and "a/b") is a
+ *                directory; the object "a" is hidden. stat and readdir agree.
+ *   unreachable  keys with empty, "." or ".." segments ("a//b", "a/../b") and
+ *                names over 255 bytes are left out of listings: they can never
+ *                name anything outside the mount, nor crash it.
+ *
+ * Requests: stat = one LIST (prefix=key, delimiter='/', max-keys=3) that
+ * shows the object and the "key/" prefix together (falls back to a HEAD
+ * without s3:ListBucket permission); readdir = ListObjectsV2 pages, each
+ * entry with size, mtime and ETag so the metadata cache needs no HEAD per
+ * file; read = ranged GET with If-Match, checked (s3_request.c).
+ * The version of a file is its ETag; a GET that meets another ETag fails
+ * with EIO and the path is reported stale, never mixing two versions.
+ */
+#include "ufs_s3.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <json-c/json.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "s3_creds.h"
+#include "s3_request.h"
+#include "s3_xml.h"
+
+#define NAME_MAX_BYTES 255
+
+typedef struct s3_source {
+	dfs_source base;
+	s3_client *cli;
+	char *bucket;
+	char *prefix;              /* "" or "some/prefix/" */
+	unsigned page_keys;        /* max-keys of readdir pages */
+	int64_t mount_ns;          /* mtime shown for folders (S3 has none) */
+	void (*stale_fn)(void *arg, const char *path);
+	void *stale_arg;
+	atomic_uint_fast64_t stale_objects, skipped_keys;
+	atomic_bool stale_logged;
+} s3_source;
+
+typedef struct s3_handle {
+	dfs_handle base;
+	char *key;
+} s3_handle;
+
+/* Key of a mount path: "/" -> "prefix" (no trailing '/'), "/a/b" -> "prefix" "a/b". */
+static char *key_of(const s3_source *s, const char *path)
+{
+	char *k;
+
+	if (strcmp(path, "/") == 0)
+		return strndup(s->prefix, strlen(s->prefix) ? strlen(s->prefix) - 1 : 0);
+	return asprintf(&k, "%s%s", s->prefix, path + 1) < 0 ? NULL : k;
+}
+
+/* Prefix that lists the children of a folder path. */
+static char *dir_prefix_of(const s3_source *s, const char *path)
+{
+	char *k;
+
+	if (strcmp(path, "/") == 0)
+		return strdup(s->prefix);
+	return asprintf(&k, "%s%s/", s->prefix, path + 1) < 0 ? NULL : k;
+}
+
+const char *dfs_s3_child_name(const char *key, const char *dir_prefix, bool is_prefix, char *buf, size_t buflen)
+{
+	size_t plen = strlen(dir_prefix), n;
+	const char *name;
+
+	if (strncmp(key, dir_prefix, plen) != 0)
+		return NULL;
+	name = key + plen;
+	n = strlen(name);
+	if (is_prefix && n && name[n - 1] == '/')
+		n--;
+	if (n == 0 || n > NAME_MAX_BYTES || n >= buflen || memchr(name, '/', n) || memchr(name, '\0', n))
+		return NULL;
+	memcpy(buf, name, n);
+	buf[n] = '\0';
+	if (strcmp(buf, ".") == 0 || strcmp(buf, "..") == 0)
+		return NULL;
+	return buf;
+}
+
+static void dir_attr(const s3_source *s, dfs_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->mode = S_IFDIR | 0555;
+	a->mtime_ns = s->mount_ns;
+}
+
+static void file_attr(const s3_list_item *it, dfs_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->mode = S_IFREG | 0444;
+	a->size = it->size;
+	a->mtime_ns = it->mtime_ns < 0 ? 0 : it->mtime_ns;
+	snprintf(a->version, sizeof(a->version), "%s", it->etag);
+}
+
+/* One ListObjectsV2 request. The query is built in canonical order (sorted
+ * names, encoded values) because curl signs it as it is. */
+static int list_page(s3_source *s, const char *prefix, const char *token, unsigned max_keys,
+		     s3_list_item_cb cb, void *arg, bool *truncated, char **next)
+{
+	char *ep = s3_encode_query_value(prefix), *et = token ? s3_encode_query_value(token) : NULL;
+	char *query = NULL;
+	s3_resp resp;
+	s3_req req = { .kind = S3_LIST, .key = "" };
+	int rc;
+
+	*truncated = false;
+	*next = NULL;
+	if (!ep || (token && !et) ||
+	    asprintf(&query, "%s%s%sdelimiter=%%2F&list-type=2&max-keys=%u&prefix=%s",
+		     et ? "continuation-token=" : "", et ? et : "", et ? "&" : "", max_keys, ep) < 0) {
+		free(ep);
+		free(et);
+		return -ENOMEM;
+	}
+	free(ep);
+	free(et);
+	req.query = query;
+	rc = s3_perform(s->cli, &req, &resp);
+	if (rc == 0 && resp.status / 100 != 2)
+		rc = -EIO;
+	if (rc == 0)
+		rc = s3_xml_parse_list(resp.body ? resp.body : "", resp.body_len, cb, arg, truncated, next);
+	if (rc == -ENOENT && strcmp(resp.err_code, "NoSuchBucket") == 0)
+		rc = -ENXIO; /* the caller words it: the bucket, not the key, is missing */
+	s3_resp_free(&resp);
+	free(query);
+	return rc;
+}
+
+/* ---- stat ---- */
+
+typedef struct stat_scan {
+	const char *key;
+	char *key_slash;
+	bool file, dir;
+	dfs_attr fattr;
+	char *last;               /* last key or prefix seen */
+} stat_scan;
+
+static int stat_cb(void *arg, const s3_list_item *it)
+{
+	stat_scan *st = arg;
+
+	if (!it->is_prefix && strcmp(it->key, st->key) == 0) {
+		st->file = true;
+		file_attr(it, &st->fattr);
+	}
+	if (it->is_prefix && strcmp(it->key, st->key_slash) == 0)
+		st->dir = true;
+	free(st->last);
+	st->last = strdup(it->key);
+	return st->last ? 0 : -ENOMEM;
+}
+
+static int head_attr(s3_source *s, const char *key, dfs_attr *out)
+{
+	s3_resp resp;
+	s3_req req = { .kind = S3_HEAD, .key = key };
+	int rc = s3_perform(s->cli, &req, &resp);
+
+	if (rc == 0 && resp.status / 100 != 2)
+		rc = -EIO;
+	if (rc == 0) {
+		memset(out, 0, sizeof(*out));
+		out->mode = S_IFREG | 0444;
+		out->size = resp.content_length < 0 ? 0 : (uint64_t)resp.content_length;
+		out->mtime_ns = resp.last_modified < 0 ? 0 : resp.last_modified * 1000000000LL;
+		snprintf(out->version, sizeof(out->version), "%s", resp.etag);
+	}
+	s3_resp_free(&resp);
+	return rc;
+}
+
+static int s3_stat(dfs_source *src, const char *path, dfs_attr *out)
+{
+	s3_source *s = (s3_source *)src;
+	stat_scan st = { 0 };
+	char *next = NULL;
+	bool truncated;
+	int rc;
+
+	if (strcmp(path, "/") == 0) {
+		/* The root is a folder as long as the bucket answers. */
+		st.key = st.key_slash = "";
+		rc = list_page(s, s->prefix, NULL, 1, stat_cb, &st, &truncated, &next);
+		free(next);
+		free(st.last);
+		if (rc == 0)
+			dir_attr(s, out);
+		return rc == -ENXIO ? -ENOENT : rc;
+	}
+	st.key = key_of(s, path);
+	if (!st.key || asprintf(&st.key_slash, "%s/", st.key) < 0) {
+		st.key_slash = NULL;
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* "key", then keys "key<c>" with c < '/', then "key/" sort together:
+	 * three items usually show both the object and the prefix. */
+	rc = list_page(s, st.key, NULL, 3, stat_cb, &st, &truncated, &next);
+	if (rc == -EACCES) {
+		/* Credentials that may GET but not LIST: a HEAD still finds files. */
+		rc = head_attr(s, st.key, out);
+		goto out;
+	}
+	if (rc < 0)
+		goto out;
+	if (!st.dir && truncated && st.last && strcmp(st.last, st.key_slash) < 0) {
+		/* Many "key-..." names before "key/": ask for the prefix itself. */
+		stat_scan sub = { .key = "", .key_slash = "" };
+		free(next);
+		next = NULL;
+		rc = list_page(s, st.key_slash, NULL, 1, stat_cb, &sub, &truncated, &next);
+		st.dir = rc == 0 && sub.last != NULL;
+		free(sub.last);
+		if (rc < 0)
+			goto out;
+	}
+	if (st.dir)
+		dir_attr(s, out);
+	else if (st.file)
+		*out = st.fattr;
+	else
+		rc = -ENOENT;
+out:
+	free(next);
+	free(st.last);
+	free(st.key_slash);
+	free((char *)st.key);
+	return rc == -ENXIO ? -ENOENT : rc;
+}
+
+/* ---- readdir ---- */
+
+typedef struct list_scan {
+	s3_source *s;
+	const char *dir_prefix;
+	GHashTable *dirs;          /* name -> NULL */
+	GPtrArray *dir_order;      /* names, in listing order */
+	GPtrArray *files;          /* file_ent */
+	bool any;                  /* some key exists under the prefix */
+} list_scan;
+
+typedef struct file_ent {
+	dfs_attr attr;
+	char name[];
+} file_ent;
+
+static int list_cb(void *arg, const s3_list_item *it)
+{
+	list_scan *ls = arg;
+	char buf[NAME_MAX_BYTES + 1];
+	const char *name = dfs_s3_child_name(it->key, ls->dir_prefix, it->is_prefix, buf, sizeof(buf));
+
+	ls->any = true;
+	if (!name) {
+		/* The folder's own marker ("dir/") is expected; anything else is a
+		 * key that cannot be a name here. */
+		if (strcmp(it->key, ls->dir_prefix) != 0)
+			atomic_fetch_add(&ls->s->skipped_keys, 1);
+		return 0;
+	}
+	if (it->is_prefix) {
+		char *copy;
+
+		if (g_hash_table_contains(ls->dirs, name))
+			return 0;
+		copy = g_strdup(name);
+		g_hash_table_add(ls->dirs, copy);
+		g_ptr_array_add(ls->dir_order, copy);
+	} else {
+		file_ent *f = malloc(sizeof(*f) + strlen(name) + 1);
+
+		if (!f)
+			return -ENOMEM;
+		file_attr(it, &f->attr);
+		strcpy(f->name, name);
+		g_ptr_array_add(ls->files, f);
+	}
+	return 0;
+}
+
+static int s3_list(dfs_source *src, const char *path, dfs_list_cb cb, void *arg)
+{
+	s3_source *s = (s3_source *)src;
+	list_scan ls = { .s = s };
+	char *prefix = dir_prefix_of(s, path), *token = NULL;
+	bool truncated = true;
+	dfs_attr da;
+	int rc = 0;
+
+	ls.dir_prefix = prefix;
+	ls.dirs = g_hash_table_new(g_str_hash, g_str_equal);
+	ls.dir_order = g_ptr_array_new_with_free_func(g_free);
+	ls.files = g_ptr_array_new_with_free_func(free);
+	if (!prefix) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	while (truncated) {
+		char *next = NULL;
+
+		rc = list_page(s, prefix, token, s->page_keys, list_cb, &ls, &truncated, &next);
+		free(token);
+		token = next;
+		if (rc < 0)
+			goto out;
+	}
+	if (!ls.any && strcmp(path, "/") != 0) {
+		/* No key under it: not a folder (maybe a file, maybe nothing). */
+		rc = s3_stat(src, path, &da);
+		rc = rc < 0 ? rc : S_ISDIR(da.mode) ? 0 : -ENOTDIR;
+		goto out;
+	}
+	/* Folders first; an object with a folder's name is hidden (see top). */
+	dir_attr(s, &da);
+	for (guint i = 0; i < ls.dir_order->len && rc == 0; i++)
+		rc = cb(arg, g_ptr_array_index(ls.dir_order, i), &da);
+	for (guint i = 0; i < ls.files->len && rc == 0; i++) {
+		file_ent *f = g_ptr_array_index(ls.files, i);
+		if (!g_hash_table_contains(ls.dirs, f->name))
+			rc = cb(arg, f->name, &f->attr);
+	}
+out:
+	free(token);
+	free(prefix);
+	g_hash_table_destroy(ls.dirs);
+	g_ptr_array_unref(ls.dir_order);
+	g_ptr_array_unref(ls.files);
+	return rc == -ENXIO ? -ENOENT : rc;
+}
+
+/* ---- open, read ---- */
+
+static int s3_open(dfs_source *src, const char *path, const dfs_attr *attr, dfs_handle **out)
+{
+	s3_source *s = (s3_source *)src;
+	s3_handle *h = calloc(1, sizeof(*h));
+	dfs_attr a;
+	int rc;
+
+	if (!h)
+		return -ENOMEM;
+	if (attr && attr->version[0]) {
+		a = *attr; /* fresh from a listing or stat above us: no request */
+	} else {
+		rc = s3_stat(src, path, &a);
+		if (rc < 0)
+			goto fail;
+	}
+	if (S_ISDIR(a.mode)) {
+		rc = -EISDIR;
+		goto fail;
+	}
+	h->key = key_of(s, path);
+	h->base.path = strdup(path);
+	if (!h->key || !h->base.path) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	h->base.src = src;
+	h->base.attr = a;
+	*out = &h->base;
+	return 0;
+fail:
+	free(h->key);
+	free(h->base.path);
+	free(h);
+	return rc;
+}
+
+static void report_stale(s3_source *s, s3_handle *h)
+{
+	atomic_fetch_add(&s->stale_objects, 1);
+	if (!atomic_exchange(&s->stale_logged, true))
+		fprintf(stderr, "dorafs: s3: '%s' changed while open (ETag is no longer %s); "
+			"reads of it fail until it is reopened (logged once)\n", h->key, h->base.attr.version);
+	if (s->stale_fn)
+		s->stale_fn(s->stale_arg, h->base.path);
+}
+
+static ssize_t s3_pread(dfs_handle *dh, void *buf, size_t len, uint64_t off)
+{
+	s3_handle *h = (s3_handle *)dh;
+	s3_source *s = (s3_source *)dh->src;
+	s3_resp resp;
+	s3_req req = { .kind = S3_GET, .key = h->key, .dst = buf, .range_off = off, .range_len = len,
+		       .if_match = dh->attr.version[0] ? dh->attr.version : NULL };
+	ssize_t rc;
+
+	/* dfs_pread has clamped len to the size at open. */
+	rc = s3_perform(s->cli, &req, &resp);
+	if (rc == 0 && resp.status == 416)
+		rc = -ESTALE; /* shorter than at open: another version */
+	else if (rc == 0)
+		rc = (ssize_t)resp.got;
+	s3_resp_free(&resp);
+	if (rc == -ESTALE) {
+		report_stale(s, h);
+		rc = -EIO;
+	}
+	return rc;
+}
+
+static void s3_close(dfs_handle *dh)
+{
+	s3_handle *h = (s3_handle *)dh;
+
+	free(h->key);
+	free(h->base.path);
+	free(h);
+}
+
+static void s3_stats_json(dfs_source *src, void *obj)
+{
+	s3_source *s = (s3_source *)src;
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "kind", json_object_new_string("s3"));
+	json_object_object_add(o, "bucket", json_object_new_string(s->bucket));
+	json_object_object_add(o, "prefix", json_object_new_string(s->prefix));
+	s3_client_stats_json(s->cli, o);
+	json_object_object_add(o, "stale_objects", json_object_new_int64((int64_t)atomic_load(&s->stale_objects)));
+	json_object_object_add(o, "skipped_keys", json_object_new_int64((int64_t)atomic_load(&s->skipped_keys)));
+	json_object_object_add(obj, "ufs", o);
+}
+
+static void s3_destroy(dfs_source *src)
+{
+	s3_source *s = (s3_source *)src;
+
+	s3_client_free(s->cli);
+	free(s->bucket);
+	free(s->prefix);
+	free(s);
+}
+
+static const dfs_source_ops s3_ops = {
+	.name = "s3",
+	.stat = s3_stat,
+	.list = s3_list,
+	.open = s3_open,
+	.pread = s3_pread,
+	.close = s3_close,
+	.stats_json = s3_stats_json,
+	.destroy = s3_destroy,
+};
+
+void dfs_s3_source_on_stale(dfs_source *src, void (*fn)(void *arg, const char *path), void *arg)
+{
+	s3_source *s = (s3_source *)src;
+
+	s->stale_fn = fn;
+	s->stale_arg = arg;
+}
+
+dfs_source *dfs_s3_source_new(const dfs_uri *root, const dfs_config *cfg, char *err, size_t errlen)
+{
+	s3_source *s = calloc(1, sizeof(*s));
+	s3_creds creds = { 0 };
+	s3_settings set;
+	struct timespec now;
+	dfs_attr a;
+	int rc;
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->base.ops = &s3_ops;
+	s->page_keys = cfg->s3_list_page_size ? (unsigned)cfg->s3_list_page_size : 1000;
+	clock_gettime(CLOCK_REALTIME, &now);
+	s->mount_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+	s->bucket = strdup(root->authority ? root->authority : "");
+	/* "/a/b" -> "a/b/": the prefix every key of the mount starts with. */
+	if (!s->bucket || asprintf(&s->prefix, "%s%s", root->path + 1, root->path[1] ? "/" : "") < 0) {
+		s->prefix = NULL;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (!*s->bucket) {
+		snprintf(err, errlen, "S3 URI '%s' names no bucket", root->str);
+		goto fail;
+	}
+	if (s3_creds_resolve(cfg, &creds, err, errlen) < 0)
+		goto fail;
+	set = (s3_settings){
+		.endpoint = cfg->s3_endpoint, .region = creds.region, .bucket = s->bucket,
+		.addressing = cfg->s3_addressing ? cfg->s3_addressing : "auto",
+		.connect_timeout = cfg->s3_connect_timeout, .stall_timeout = cfg->s3_stall_timeout,
+		.max_retries = (unsigned)cfg->s3_max_retries, .retry_budget = cfg->s3_retry_budget,
+		.max_connections = (unsigned)cfg->s3_max_connections,
+	};
+	if (s3_client_new(&set, &creds, &s->cli, err, errlen) < 0)
+		goto fail;
+	/* One LIST now, so a wrong bucket or key fails the mount with a clear line. */
+	rc = s3_stat(&s->base, "/", &a);
+	if (rc == -ENOENT) {
+		snprintf(err, errlen, "bucket '%s' does not exist at %s", s->bucket, s3_client_endpoint(s->cli));
+		goto fail;
+	}
+	if (rc == -EACCES) {
+		snprintf(err, errlen, "access to bucket '%s' at %s denied (credentials: %s); check the access "
+			 "key and secret", s->bucket, s3_client_endpoint(s->cli), s3_client_creds_source(s->cli));
+		goto fail;
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot list bucket '%s' at %s: %s", s->bucket, s3_client_endpoint(s->cli),
+			 rc == -EIO ? "no valid answer within the retry budget" : strerror(-rc));
+		goto fail;
+	}
+	return &s->base;
+fail:
+	s3_creds_free(&creds);
+	s3_destroy(&s->base);
+	return NULL;
+}
