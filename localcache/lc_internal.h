@@ -98,6 +98,7 @@ typedef struct lc_entry {
 	atomic_uint refs;         /* the index holds one; each lc_page and waiter one */
 	uint32_t len;             /* data bytes */
 	uint32_t waiters;         /* threads blocked on this in-flight entry */
+	uint32_t stamp;           /* wall-clock seconds last put in the file's atime */
 	int err;                  /* LC_GONE after a failed fetch: its -errno */
 	uint8_t state;
 	bool verified;            /* contents checked (or written) by this process */
@@ -127,6 +128,7 @@ struct lc_cache {
 	bool verify_every_read;
 	lc_log_fn log;
 	int64_t retry_ns;
+	uint32_t stamp_every_s;   /* LC_STAMP_EVERY_S; tests shorten it */
 	uint64_t blk;             /* allocation unit of the cache disk */
 
 	_Atomic uint64_t tick;
@@ -138,7 +140,7 @@ struct lc_cache {
 	_Atomic uint64_t eff_cap; /* min(capacity, what the floor allows) */
 	_Atomic uint64_t written; /* bytes stored since the last statvfs */
 	_Atomic int64_t fs_checked_ns;
-	bool fs_floor_limited;    /* under fs_mu: eff_cap comes from the floor */
+	_Atomic bool fs_floor_limited; /* eff_cap comes from the floor (written under fs_mu) */
 	pthread_mutex_t fs_mu;    /* one statvfs refresh at a time */
 	_Atomic bool degraded;
 	_Atomic int64_t retry_at_ns;
@@ -203,5 +205,12 @@ int rs_scan(lc_cache *c, char *err, size_t errlen);
 void lc_logf(const lc_cache *c, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int64_t lc_now_ns(void);
+/* Wall clock in seconds (coarse): file times are wall-clock. */
+uint32_t lc_wall_s(void);
+
+/* A hit refreshes the page file's atime when the last refresh is older than
+ * this, so the LRU order rebuilt at the next start follows use, not only
+ * writes (relatime alone updates atime at most daily once read). */
+#define LC_STAMP_EVERY_S 600u
 
 #endif

@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -243,6 +244,7 @@ static bool finish_inflight(lc_cache *c, lc_shard *s, lc_entry *e, bool stored,
 	e->len = len;
 	if (stored && !e->doomed) {
 		e->verified = true;
+		e->stamp = lc_wall_s();
 		ix_make_ready(c, s, e, atomic_fetch_add(&c->tick, 1) + 1);
 		published = true;
 	} else {
@@ -434,7 +436,17 @@ static int get_page(lc_cache *c, const lc_key *key, uint64_t index,
 		ix_touch(c, s, e);
 		if (!counted)
 			s->hits++;
+		uint32_t now = lc_wall_s();
+		bool stamp = now - e->stamp >= c->stamp_every_s;
+		if (stamp)
+			e->stamp = now;
 		pthread_mutex_unlock(&s->mu);
+		if (stamp) {
+			/* atime only: mtime stays the write time. Failure just
+			 * makes the next start's LRU order coarser. */
+			const struct timespec t[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
+			futimens(fd, t);
+		}
 		serve_fd(c, e, fd, true, out);
 		return 0;
 	}
@@ -646,6 +658,7 @@ int lc_open(const lc_options *opt, lc_cache **out, char *err, size_t errlen)
 	c->capacity = opt->capacity;
 	c->min_free_ratio = opt->min_free_ratio;
 	c->verify_every_read = opt->verify_every_read;
+	c->stamp_every_s = LC_STAMP_EVERY_S;
 	c->log = opt->log;
 	c->retry_ns = (int64_t)(opt->retry_after_ms ? opt->retry_after_ms :
 				LC_DEFAULT_RETRY_MS) * 1000000;

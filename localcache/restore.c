@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,15 +210,27 @@ fail:
 	return rc;
 }
 
+/* A page file seen by readdir, not yet stat()ed. */
+struct cand {
+	uint64_t ino;
+	lc_pkey pk;
+};
+
+struct cand_list {
+	struct cand *v;
+	size_t n, cap;
+};
+
 struct found {
 	int64_t t;
 	lc_entry *e;
 };
 
-struct found_list {
-	struct found *v;
-	size_t n, cap;
-};
+static int cmp_cand(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+	return (x->ino > y->ino) - (x->ino < y->ino);
+}
 
 static int cmp_found(const void *a, const void *b)
 {
@@ -230,76 +243,149 @@ static int64_t ts_ns(const struct timespec *ts)
 	return (int64_t)ts->tv_sec * 1000000000ll + ts->tv_nsec;
 }
 
-/* One fan-out folder: every well-formed page becomes an entry. */
-static int scan_fanout(lc_cache *c, const char *fname, unsigned fan,
-		       struct found_list *out)
+/* One fan-out folder: collect the names of well-formed pages, remove junk. */
+static int list_fanout(lc_cache *c, const char *fname, unsigned fan,
+		       struct cand_list *out)
 {
 	DIR *d = opendir_at(c->rootfd, fname);
 	struct dirent *de;
-	int fd, rc = 0;
+	int rc = 0;
 
 	if (!d) {
 		lc_logf(c, LOG_WARNING, "%s: cannot open %s: %s", c->dir, fname, g_strerror(errno));
 		return 0; /* not fatal: its pages are just not reused */
 	}
-	fd = dirfd(d);
 	while ((de = readdir(d)) != NULL) {
-		const char *n = de->d_name;
-		struct stat st;
 		lc_pkey pk;
-		lc_entry *e;
 
-		if (is_dot(n))
+		if (is_dot(de->d_name))
 			continue;
-		if (pf_parse_name(n, fan, &pk) != 0) {
-			rm_tree_at(c, fd, n);
-			continue;
-		}
-		if (fstatat(fd, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		/* Size must be a header plus 1..page_size bytes: anything else
-		 * is a torn or foreign file (0-byte pages are never stored). */
-		if (!S_ISREG(st.st_mode) || st.st_size <= (off_t)LC_HDR_SIZE ||
-		    st.st_size > (off_t)LC_HDR_SIZE + (off_t)c->page_size) {
-			rm_tree_at(c, fd, n);
+		if (pf_parse_name(de->d_name, fan, &pk) != 0) {
+			rm_tree_at(c, dirfd(d), de->d_name);
 			continue;
 		}
-		e = ix_new_entry(c, &pk);
-		if (!e) {
-			rc = -ENOMEM;
-			break;
-		}
-		e->len = (uint32_t)(st.st_size - LC_HDR_SIZE);
-		e->charge = sp_page_bytes(c, (uint64_t)st.st_size);
-		if ((uint64_t)st.st_blocks * 512 > e->charge)
-			e->charge = (uint64_t)st.st_blocks * 512;
-		e->verified = false;
 		if (out->n == out->cap) {
-			size_t ncap = out->cap ? out->cap * 2 : 1024;
-			struct found *nv = realloc(out->v, ncap * sizeof(*nv));
+			size_t ncap = out->cap ? out->cap * 2 : 4096;
+			struct cand *nv = realloc(out->v, ncap * sizeof(*nv));
 			if (!nv) {
-				/* Not an index entry yet: no charge to give back. */
-				e->charge = 0;
-				ix_unref(e);
 				rc = -ENOMEM;
 				break;
 			}
 			out->v = nv;
 			out->cap = ncap;
 		}
-		/* Last use: atime when the kernel kept it, else the write. */
-		int64_t t = ts_ns(&st.st_mtim);
-		if (ts_ns(&st.st_atim) > t)
-			t = ts_ns(&st.st_atim);
-		out->v[out->n++] = (struct found){t, e};
+		out->v[out->n++] = (struct cand){de->d_ino, pk};
 	}
 	closedir(d);
 	return rc;
 }
 
+/* Check one candidate; fills *out, or leaves out->e NULL if it is no page. */
+static int stat_one(lc_cache *c, const struct cand *cd, struct found *out)
+{
+	char name[LC_NAME_MAX];
+	struct stat st;
+	lc_entry *e;
+
+	out->e = NULL;
+	pf_page_name(&cd->pk, name);
+	if (fstatat(c->rootfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	/* Size must be a header plus 1..page_size bytes: anything else is a
+	 * torn or foreign file (0-byte pages are never stored). */
+	if (!S_ISREG(st.st_mode) || st.st_size <= (off_t)LC_HDR_SIZE ||
+	    st.st_size > (off_t)LC_HDR_SIZE + (off_t)c->page_size) {
+		rm_tree_at(c, c->rootfd, name);
+		return 0;
+	}
+	e = ix_new_entry(c, &cd->pk);
+	if (!e)
+		return -ENOMEM;
+	e->len = (uint32_t)(st.st_size - LC_HDR_SIZE);
+	e->charge = sp_page_bytes(c, (uint64_t)st.st_size);
+	if ((uint64_t)st.st_blocks * 512 > e->charge)
+		e->charge = (uint64_t)st.st_blocks * 512;
+	e->verified = false;
+	/* Last use: atime when the kernel kept it, else the write. */
+	out->t = ts_ns(&st.st_mtim);
+	if (ts_ns(&st.st_atim) > out->t)
+		out->t = ts_ns(&st.st_atim);
+	e->stamp = (uint32_t)(out->t / 1000000000ll);
+	out->e = e;
+	return 0;
+}
+
+struct stat_job {
+	lc_cache *c;
+	const struct cand *cand;
+	struct found *found;
+	size_t from, to;
+	int rc;
+};
+
+static void *stat_range(void *arg)
+{
+	struct stat_job *j = arg;
+
+	for (size_t i = j->from; i < j->to; i++) {
+		j->found[i].e = NULL;
+		if (j->rc == 0)
+			j->rc = stat_one(j->c, &j->cand[i], &j->found[i]);
+	}
+	return NULL;
+}
+
+/* Enough parallel stat()s to keep a disk's queue busy after a reboot, when
+ * no inode is cached; with a warm cache they just share the CPUs. */
+#define STAT_THREADS 8
+#define STAT_MIN_PER_THREAD 2048
+
+/*
+ * stat() every candidate, sorted by inode number: after a reboot the inodes
+ * are not cached, and reading them in readdir (hash) order is random I/O on
+ * the inode table, while sorted it is mostly sequential; several threads
+ * take contiguous ranges. found[i] receives candidate i (e NULL if no page).
+ */
+static int stat_cands(lc_cache *c, struct cand_list *cl, struct found *found)
+{
+	struct stat_job jobs[STAT_THREADS];
+	pthread_t tid[STAT_THREADS];
+	bool started[STAT_THREADS];
+	size_t nt = cl->n / STAT_MIN_PER_THREAD;
+	int rc = 0;
+
+	if (cl->n == 0)
+		return 0;
+	qsort(cl->v, cl->n, sizeof(*cl->v), cmp_cand);
+	if (nt > STAT_THREADS)
+		nt = STAT_THREADS;
+	if (nt < 1)
+		nt = 1;
+	for (size_t t = 0; t < nt; t++) {
+		jobs[t] = (struct stat_job){c, cl->v, found, cl->n * t / nt,
+					    cl->n * (t + 1) / nt, 0};
+		/* Range 0 is done by this thread; so is a range whose thread
+		 * cannot start: slower, not wrong. */
+		started[t] = t > 0 && pthread_create(&tid[t], NULL, stat_range, &jobs[t]) == 0;
+	}
+	for (size_t t = 0; t < nt; t++) {
+		if (!started[t])
+			stat_range(&jobs[t]);
+	}
+	for (size_t t = 0; t < nt; t++) {
+		if (started[t])
+			pthread_join(tid[t], NULL);
+		if (jobs[t].rc && !rc)
+			rc = jobs[t].rc;
+	}
+	return rc;
+}
+
 int rs_scan(lc_cache *c, char *err, size_t errlen)
 {
-	struct found_list fl = {0};
+	struct cand_list cl = {0};
+	struct found *found = NULL;
+	size_t nfound = 0;
 	DIR *d = opendir_at(c->rootfd, ".");
 	struct dirent *de;
 	int rc = 0;
@@ -325,28 +411,47 @@ int rs_scan(lc_cache *c, char *err, size_t errlen)
 			rm_tree_at(c, c->rootfd, n);
 			continue;
 		}
-		rc = scan_fanout(c, n, fan, &fl);
+		rc = list_fanout(c, n, fan, &cl);
 		if (rc)
 			goto out;
 	}
 
-	/* Oldest first, so the newest end at the heads of the LRU lists. */
-	qsort(fl.v, fl.n, sizeof(*fl.v), cmp_found);
-	for (size_t i = 0; i < fl.n; i++) {
-		atomic_fetch_add(&c->used, fl.v[i].e->charge);
-		ix_restore_insert(c, fl.v[i].e);
+	if (cl.n) {
+		found = malloc(cl.n * sizeof(*found));
+		if (!found) {
+			rc = -ENOMEM;
+			goto out;
+		}
 	}
-	atomic_store(&c->restored, fl.n);
-	fl.n = 0;
+	rc = stat_cands(c, &cl, found);
+	/* Keep the pages found; on failure they are all let go below. */
+	for (size_t i = 0; i < cl.n; i++) {
+		if (found[i].e)
+			found[nfound++] = found[i];
+	}
+	if (rc)
+		goto out;
+
+	/* Oldest first, so the newest end at the heads of the LRU lists. */
+	if (nfound) /* qsort's base must not be NULL, even for 0 items */
+		qsort(found, nfound, sizeof(*found), cmp_found);
+	for (size_t i = 0; i < nfound; i++) {
+		atomic_fetch_add(&c->used, found[i].e->charge);
+		ix_restore_insert(c, found[i].e);
+	}
+	atomic_store(&c->restored, nfound);
+	nfound = 0;
 
 out:
 	if (rc)
 		snprintf(err, errlen, "%s: scanning pages: %s", c->dir, g_strerror(-rc));
-	for (size_t i = 0; i < fl.n; i++) {
-		fl.v[i].e->charge = 0;
-		ix_unref(fl.v[i].e);
+	for (size_t i = 0; i < nfound; i++) {
+		/* Not in the index: no charge was taken. */
+		found[i].e->charge = 0;
+		ix_unref(found[i].e);
 	}
-	free(fl.v);
+	free(found);
+	free(cl.v);
 	if (d)
 		closedir(d);
 	return rc;

@@ -39,7 +39,7 @@ void sp_init(lc_cache *c)
 	atomic_init(&c->fs_checked_ns, 0);
 	atomic_init(&c->degraded, false);
 	atomic_init(&c->retry_at_ns, 0);
-	c->fs_floor_limited = false;
+	atomic_init(&c->fs_floor_limited, false);
 }
 
 uint64_t sp_page_bytes(const lc_cache *c, uint64_t file_size)
@@ -81,12 +81,12 @@ static void refresh_fs(lc_cache *c, bool force)
 				limited = true;
 			}
 		}
-		if (limited != c->fs_floor_limited)
+		if (limited != atomic_load(&c->fs_floor_limited))
 			lc_logf(c, LOG_INFO, limited ?
 				"cache disk below %.0f%% free: cache limited to %llu bytes" :
 				"cache disk above %.0f%% free again: cache limit back to %llu bytes",
 				c->min_free_ratio * 100, (unsigned long long)cap);
-		c->fs_floor_limited = limited;
+		atomic_store(&c->fs_floor_limited, limited);
 		atomic_store(&c->eff_cap, cap);
 	} else {
 		/* Keep the last limit: failing to sample is no reason to grow. */
@@ -114,7 +114,7 @@ int sp_reserve(lc_cache *c, uint64_t bytes)
 		if (bytes > cap) {
 			/* Evicting cannot help: our frees raise the floor's
 			 * allowance and our usage equally. */
-			return c->fs_floor_limited ? -ENOSPC : -ENOBUFS;
+			return atomic_load(&c->fs_floor_limited) ? -ENOSPC : -ENOBUFS;
 		}
 		if (!ix_evict_one(c)) {
 			/* Nothing left to evict, yet no room: what remains is held

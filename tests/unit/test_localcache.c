@@ -169,7 +169,7 @@ static int teardown(void **state)
 	if (f->mounted) {
 		/* Remount rw first, so a test that failed while read-only cannot
 		 * leave the folder un-removable; then unmount. */
-		mount(NULL, f->dir, NULL, MS_REMOUNT, NULL);
+		mount("tmpfs", f->dir, "tmpfs", MS_REMOUNT, NULL);
 		if (umount2(f->dir, MNT_DETACH) != 0)
 			fprintf(stderr, "umount %s: %s\n", f->dir, strerror(errno));
 	}
@@ -534,6 +534,47 @@ static void test_restart_lru_order(void **state)
 			lc_page_release(&p);
 	}
 	assert_true(du_files(f->cache) <= o.capacity);
+	lc_close(c);
+}
+
+/* A hit refreshes the page file's atime now and then, so the next start
+ * orders pages by use; the kernel (relatime) would not, once the page has
+ * been read after its write. */
+static void test_hit_refreshes_atime(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 64ull << 20, PS);
+	lc_cache *c = open_ok(&o);
+	src s = {.size = PS, .seed = 9};
+	lc_key k;
+	lc_page p;
+	char path[256], b;
+	struct stat st1, st2;
+	int fd;
+
+	lc_make_key(&k, "atime", "v");
+	get_check(c, &k, 0, &s, PS, false);
+	page_path(f, &k, 0, PS, path, sizeof(path));
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &b, 1, LC_HDR_SIZE), 1); /* relatime's one update */
+	close(fd);
+	assert_int_equal(stat(path, &st1), 0);
+	usleep(1100 * 1000);
+
+	c->stamp_every_s = 3600;
+	assert_int_equal(lc_lookup(c, &k, 0, &p), 0);
+	lc_page_release(&p);
+	assert_int_equal(stat(path, &st2), 0);
+	assert_true(st2.st_atim.tv_sec == st1.st_atim.tv_sec &&
+		    st2.st_atim.tv_nsec == st1.st_atim.tv_nsec);
+
+	c->stamp_every_s = 1;
+	assert_int_equal(lc_lookup(c, &k, 0, &p), 0);
+	lc_page_release(&p);
+	assert_int_equal(stat(path, &st2), 0);
+	assert_true(st2.st_atim.tv_sec > st1.st_atim.tv_sec);
+	assert_true(st2.st_mtim.tv_sec == st1.st_mtim.tv_sec); /* the write time stays */
 	lc_close(c);
 }
 
@@ -952,7 +993,7 @@ static void test_read_only(void **state)
 
 	lc_make_key(&k, "ro", "v");
 	get_check(c, &k, 0, &s, PS, false);
-	assert_int_equal(mount(NULL, f->dir, NULL, MS_REMOUNT | MS_RDONLY, NULL), 0);
+	assert_int_equal(mount("tmpfs", f->dir, "tmpfs", MS_REMOUNT | MS_RDONLY, NULL), 0);
 	for (uint64_t i = 1; i < 20; i++) {
 		assert_int_equal(lc_get(c, &k, i, fetch_cb, &s, &p), 0);
 		check_page(&p, &s, i, PS);
@@ -970,7 +1011,7 @@ static void test_read_only(void **state)
 	/* Within the retry interval no write is even tried. */
 	assert_int_equal(st.store_errors, 1);
 
-	assert_int_equal(mount(NULL, f->dir, NULL, MS_REMOUNT, "size=8m"), 0);
+	assert_int_equal(mount("tmpfs", f->dir, "tmpfs", MS_REMOUNT, "size=8m"), 0);
 	usleep(300 * 1000);
 	get_check(c, &k, 50, &s, PS, false);
 	get_check(c, &k, 50, &s, PS, true);
@@ -1344,6 +1385,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lru_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_lru_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hit_refreshes_atime, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_flip_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_flip_header, setup, teardown),
