@@ -4,6 +4,7 @@
  *
  *   fuse_floor <backing-file> <mountpoint> [--direct-io] [--keep-cache]
  *              [--single-thread] [--no-splice] [--debug]
+ *              [--offset=N] [--reopen] [--page-dir=DIR]
  *
  * The mount holds one regular file, named like the backing file's basename,
  * whose bytes are the backing file's. Every read is answered with
@@ -21,6 +22,16 @@
  * set fi->direct_io / fi->keep_cache in open(), like dorafs's -o direct_io
  * and -o kernel_cache.
  *
+ * Three switches exist only to take dorafs's page-hit path apart (see
+ * bench/README.md): --offset=N serves the backing file from byte N on (a
+ * dorafs page file's data starts after a 64-byte header, so its reads are not
+ * page-aligned), and --reopen opens and closes the backing file for every
+ * read (dorafs opens the page file on every hit). --page-dir=DIR serves the
+ * bytes from the 1 MiB page files of a dorafs page cache in DIR (one cached
+ * file; each page's data after its 64-byte header) instead of from the
+ * backing file, which still names the file and gives its size: dorafs's
+ * page-hit I/O without the rest of dorafs.
+ *
  * Runs in the foreground until unmounted (fusermount3 -u) or sent
  * SIGTERM/SIGINT/SIGHUP.
  */
@@ -31,6 +42,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <fuse_lowlevel.h>
 #include <limits.h>
 #include <signal.h>
@@ -49,8 +61,18 @@ static struct {
 	int fd;
 	struct stat st;
 	const char *name;
-	int direct_io, keep_cache, splice;
+	const char *path;
+	off_t offset;
+	int direct_io, keep_cache, splice, reopen;
+	/* --page-dir */
+	size_t npages, cap;
+	char **page_path;
+	int *page_fd;
+	unsigned long long *page_idx;
 } g;
+
+#define PAGE_SIZE_DFS (1024 * 1024)
+#define PAGE_HDR 64
 
 /* --- the same kernel tuning as fuse/tune.c ------------------------------ */
 
@@ -114,6 +136,108 @@ static int tune_read_ahead(const char *mountpoint, size_t max_read)
 	return write_long(path, (long)(max_read / 1024));
 }
 
+/* --- --page-dir: a dorafs page cache holding one file ------------------------ */
+
+static int page_visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	const char *base = path + ftw->base;
+	char *end;
+	unsigned long long idx;
+
+	(void)st;
+	if (type != FTW_F || strlen(base) < 34 || base[32] != '-')
+		return 0;
+	idx = strtoull(base + 33, &end, 10);
+	if (*end)
+		return 0;
+	if (g.npages == g.cap) {
+		g.cap = g.cap ? 2 * g.cap : 1024;
+		g.page_path = realloc(g.page_path, g.cap * sizeof(*g.page_path));
+		g.page_idx = realloc(g.page_idx, g.cap * sizeof(*g.page_idx));
+		if (!g.page_path || !g.page_idx)
+			return -1;
+	}
+	g.page_path[g.npages] = strdup(path);
+	g.page_idx[g.npages++] = idx;
+	return 0;
+}
+
+static int load_pages(const char *dir)
+{
+	char **path;
+	int *fd;
+
+	if (nftw(dir, page_visit, 64, FTW_PHYS) != 0)
+		return -1;
+	/* Index them by page number (one cached file expected). */
+	path = calloc(g.npages + 1, sizeof(*path));
+	fd = malloc((g.npages + 1) * sizeof(*fd));
+	if (!path || !fd)
+		return -1;
+	for (size_t i = 0; i < g.npages; i++) {
+		if (g.page_idx[i] >= g.npages || path[g.page_idx[i]]) {
+			fprintf(stderr, "fuse_floor: %s does not hold exactly one file's pages\n", dir);
+			return -1;
+		}
+		path[g.page_idx[i]] = g.page_path[i];
+	}
+	for (size_t i = 0; i < g.npages; i++) {
+		fd[i] = g.reopen ? -1 : open(path[i], O_RDONLY | O_CLOEXEC);
+		if (!g.reopen && fd[i] < 0)
+			return -1;
+	}
+	g.page_path = path;
+	g.page_fd = fd;
+	if ((off_t)g.npages * PAGE_SIZE_DFS < g.st.st_size ||
+	    (off_t)(g.npages - 1) * PAGE_SIZE_DFS >= g.st.st_size) {
+		fprintf(stderr, "fuse_floor: %zu pages in %s do not match the size of the backing file\n",
+			g.npages, dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reply from page files: at most 2 pages for a read of up to 1 MiB. */
+static void read_pages(fuse_req_t req, size_t size, off_t off)
+{
+	struct {
+		struct fuse_bufvec v;
+		struct fuse_buf more[2];
+	} bv;
+	int fds[3] = { -1, -1, -1 };
+	size_t done = 0;
+
+	memset(&bv, 0, sizeof(bv));
+	while (done < size && bv.v.count < 3) {
+		off_t pos = off + (off_t)done;
+		size_t idx = (size_t)(pos / PAGE_SIZE_DFS), in = (size_t)(pos % PAGE_SIZE_DFS);
+		size_t n = PAGE_SIZE_DFS - in;
+		struct fuse_buf *b = &bv.v.buf[bv.v.count];
+		int fd = g.page_fd[idx];
+
+		if (n > size - done)
+			n = size - done;
+		if (g.reopen) {
+			fd = fds[bv.v.count] = open(g.page_path[idx], O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				break;
+		}
+		b->size = n;
+		b->flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+		b->fd = fd;
+		b->pos = PAGE_HDR + (off_t)in;
+		bv.v.count++;
+		done += n;
+	}
+	if (done < size)
+		fuse_reply_err(req, EIO);
+	else
+		fuse_reply_data(req, &bv.v, FUSE_BUF_SPLICE_NONBLOCK);
+	for (int i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 /* --- file system --------------------------------------------------------- */
 
 static void fill_stat(fuse_ino_t ino, struct stat *st)
@@ -128,9 +252,9 @@ static void fill_stat(fuse_ino_t ino, struct stat *st)
 	} else {
 		st->st_mode = S_IFREG | 0444;
 		st->st_nlink = 1;
-		st->st_size = g.st.st_size;
+		st->st_size = g.st.st_size - g.offset;
 		st->st_blksize = 4096;
-		st->st_blocks = (g.st.st_size + 511) / 512;
+		st->st_blocks = (st->st_size + 511) / 512;
 	}
 	st->st_mtim = g.st.st_mtim;
 	st->st_ctim = g.st.st_mtim;
@@ -231,6 +355,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(0);
+	off_t end = g.st.st_size - g.offset;
+	int fd = g.fd;
 
 	(void)ino;
 	(void)fi;
@@ -238,17 +364,30 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	if (off >= g.st.st_size) {
+	if (off >= end) {
 		fuse_reply_buf(req, NULL, 0);
 		return;
 	}
-	if ((off_t)size > g.st.st_size - off)
-		size = (size_t)(g.st.st_size - off);
+	if ((off_t)size > end - off)
+		size = (size_t)(end - off);
+	if (g.page_fd) {
+		read_pages(req, size, off);
+		return;
+	}
+	if (g.reopen) {
+		fd = open(g.path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			fuse_reply_err(req, errno);
+			return;
+		}
+	}
 	bv.buf[0].size = size;
 	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	bv.buf[0].fd = g.fd;
-	bv.buf[0].pos = off;
+	bv.buf[0].fd = fd;
+	bv.buf[0].pos = g.offset + off;
 	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_NONBLOCK);
+	if (g.reopen)
+		close(fd);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -284,7 +423,8 @@ static void usage(const char *argv0)
 {
 	fprintf(stderr,
 		"usage: %s <backing-file> <mountpoint> [--direct-io] [--keep-cache]\n"
-		"          [--single-thread] [--no-splice] [--debug]\n", argv0);
+		"          [--single-thread] [--no-splice] [--debug] [--offset=N] [--reopen]\n"
+		"          [--page-dir=DIR]\n", argv0);
 }
 
 int main(int argc, char **argv)
@@ -292,7 +432,7 @@ int main(int argc, char **argv)
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct fuse_session *se = NULL;
 	struct fuse_loop_config *loop = NULL;
-	const char *backing = NULL, *mnt = NULL;
+	const char *backing = NULL, *mnt = NULL, *page_dir = NULL;
 	char mntabs[PATH_MAX], opt[PATH_MAX + 64];
 	int single = 0, debug = 0, rc = 1, mounted = 0, handlers = 0;
 
@@ -308,6 +448,12 @@ int main(int argc, char **argv)
 			g.splice = 0;
 		else if (strcmp(argv[i], "--debug") == 0)
 			debug = 1;
+		else if (strcmp(argv[i], "--reopen") == 0)
+			g.reopen = 1;
+		else if (strncmp(argv[i], "--page-dir=", 11) == 0)
+			page_dir = argv[i] + 11;
+		else if (strncmp(argv[i], "--offset=", 9) == 0)
+			g.offset = strtoll(argv[i] + 9, NULL, 0);
 		else if (argv[i][0] == '-') {
 			usage(argv[0]);
 			return 2;
@@ -327,6 +473,15 @@ int main(int argc, char **argv)
 	g.fd = open(backing, O_RDONLY | O_CLOEXEC);
 	if (g.fd < 0 || fstat(g.fd, &g.st) != 0 || !S_ISREG(g.st.st_mode)) {
 		fprintf(stderr, "fuse_floor: cannot open regular file %s: %s\n", backing, strerror(errno));
+		return 1;
+	}
+	if (g.offset < 0 || g.offset > g.st.st_size) {
+		fprintf(stderr, "fuse_floor: --offset beyond the end of %s\n", backing);
+		return 1;
+	}
+	g.path = backing;
+	if (page_dir && load_pages(page_dir) != 0) {
+		fprintf(stderr, "fuse_floor: cannot use the page files in %s\n", page_dir);
 		return 1;
 	}
 	g.name = strrchr(backing, '/') ? strrchr(backing, '/') + 1 : backing;

@@ -2,7 +2,7 @@
  * page_read: read a cached file's bytes straight from dorafs's page files,
  * the "raw cache disk" baseline of bench/local_read.sh.
  *
- *   page_read <cache-dir> [expected-bytes]
+ *   page_read [-w N] <cache-dir> [expected-bytes]
  *
  * Finds every page file under <cache-dir> (localcache layout:
  * <dir>/v1/<page_size>/<hh>/<32 hex>-<index>, a 64-byte header then the
@@ -11,6 +11,11 @@
  * buffer, which is what `dd bs=1M of=/dev/null` does with a plain file.
  * Meant for a cache holding one file. Prints "<bytes> <seconds> <MB/s>"
  * (MB = 10^6 bytes, as dd) and fails if expected-bytes is given and differs.
+ *
+ * -w N: before reading page i, open pages i+1..i+N and posix_fadvise them
+ * WILLNEED (start their disk reads), as a page cache that prefetches ahead
+ * on sequential access would. Shows how much of the gap to reading one
+ * contiguous file is the per-page-file read-ahead limit.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -77,15 +82,36 @@ static int by_key(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
+static int open_page(size_t i, int *fds, size_t willneed)
+{
+	if (fds[i] < 0) {
+		fds[i] = open(pages[i].path, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0) {
+			fprintf(stderr, "page_read: %s: %s\n", pages[i].path, strerror(errno));
+			return -1;
+		}
+		if (willneed)
+			posix_fadvise(fds[i], 0, 0, POSIX_FADV_WILLNEED);
+	}
+	return fds[i];
+}
+
 int main(int argc, char **argv)
 {
 	struct timespec t0, t1;
 	unsigned long long total = 0;
+	size_t willneed = 0;
+	int *fds;
 	char *buf;
 	double s;
 
+	if (argc >= 3 && strcmp(argv[1], "-w") == 0) {
+		willneed = strtoul(argv[2], NULL, 10);
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: %s <cache-dir> [expected-bytes]\n", argv[0]);
+		fprintf(stderr, "usage: page_read [-w N] <cache-dir> [expected-bytes]\n");
 		return 2;
 	}
 	buf = aligned_alloc(4096, CHUNK);
@@ -97,10 +123,19 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	qsort(pages, npages, sizeof(*pages), by_key);
+	fds = malloc((npages + 1) * sizeof(*fds));
+	if (!fds)
+		return 1;
+	for (size_t i = 0; i < npages; i++)
+		fds[i] = -1;
 	for (size_t i = 0; i < npages; i++) {
-		int fd = open(pages[i].path, O_RDONLY | O_CLOEXEC);
+		int fd;
 		ssize_t n;
 
+		for (size_t j = i + 1; j <= i + willneed && j < npages; j++)
+			if (open_page(j, fds, willneed) < 0)
+				return 1;
+		fd = open_page(i, fds, 0);
 		if (fd < 0 || lseek(fd, HDR, SEEK_SET) != HDR) {
 			fprintf(stderr, "page_read: %s: %s\n", pages[i].path, strerror(errno));
 			return 1;
