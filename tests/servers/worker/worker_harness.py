@@ -83,6 +83,8 @@ class TestWorker:
         self.proc.stdout.close()
         self._err.close()
         self.proc = None
+        check_sanitizers("dfs_test_worker", open(os.path.join(self.workdir, "worker.stderr"),
+                                                 errors="replace").read())
 
     def __enter__(self):
         return self.start()
@@ -93,6 +95,16 @@ class TestWorker:
             self._tmp.cleanup()
 
 
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def check_sanitizers(what, text):
+    """In a sanitizer build, any report fails the test that caused it."""
+    for m in SANITIZER_MARKS:
+        if m in text:
+            raise AssertionError("%s: sanitizer report:\n%s" % (what, text[-4000:]))
+
+
 def driver_args(worker, *args, opts=()):
     return [DRIVER, "--target", worker.target, "--root", worker.uri_root] + list(opts) + list(args)
 
@@ -101,6 +113,7 @@ def driver(worker, *args, opts=(), timeout=120):
     """Run one driver command; returns (exit code, its output lines)."""
     p = subprocess.run(driver_args(worker, *args, opts=opts), capture_output=True, text=True,
                        timeout=timeout)
+    check_sanitizers("dfs_worker_driver", p.stderr)
     return p.returncode, p.stdout.splitlines()
 
 
