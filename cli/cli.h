@@ -2,9 +2,20 @@
 #ifndef DORAFS_CLI_H
 #define DORAFS_CLI_H
 
+#include <stddef.h>
+
 int cmd_mount(int argc, char **argv);
 int cmd_unmount(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
+int cmd_workers(int argc, char **argv);
+int cmd_locate(int argc, char **argv);
+
+/* Worker membership from -o lists, for workers/locate (cmd_workers.c);
+ * NULL after printing an error line. */
+struct dfs_config;
+struct dfs_membership;
+struct dfs_membership *cli_membership_from_options(const char *cmd, char **lists, size_t nlists,
+						   struct dfs_config *cfg);
 
 /* Print a one-line error "dorafs <cmd>: <message>" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

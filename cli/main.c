@@ -14,6 +14,8 @@ static const struct {
 	{ "unmount", cmd_unmount, "unmount a dorafs mount (-f: lazily)" },
 	{ "umount", cmd_unmount, NULL },
 	{ "stat", cmd_stat, "show what a running mount has served and cached" },
+	{ "workers", cmd_workers, "list the cluster's Alluxio workers (etcd or static membership)" },
+	{ "locate", cmd_locate, "show which workers own a path, as Alluxio's clients pick them" },
 };
 
 void cli_error(const char *cmd, const char *fmt, ...)
