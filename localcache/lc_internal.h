@@ -141,6 +141,7 @@ struct lc_cache {
 	_Atomic uint64_t written; /* bytes stored since the last statvfs */
 	_Atomic int64_t fs_checked_ns;
 	_Atomic bool fs_floor_limited; /* eff_cap comes from the floor (written under fs_mu) */
+	bool floor_logged;        /* under fs_mu: the floor's limit was reported */
 	pthread_mutex_t fs_mu;    /* one statvfs refresh at a time */
 	_Atomic bool degraded;
 	_Atomic int64_t retry_at_ns;

@@ -40,6 +40,7 @@ void sp_init(lc_cache *c)
 	atomic_init(&c->degraded, false);
 	atomic_init(&c->retry_at_ns, 0);
 	atomic_init(&c->fs_floor_limited, false);
+	c->floor_logged = false;
 }
 
 uint64_t sp_page_bytes(const lc_cache *c, uint64_t file_size)
@@ -63,7 +64,7 @@ static void refresh_fs(lc_cache *c, bool force)
 
 	if (fstatvfs(c->rootfd, &v) == 0) {
 		uint64_t unit = v.f_frsize ? v.f_frsize : v.f_bsize;
-		uint64_t cap = c->capacity;
+		uint64_t cap = c->capacity, avail_cap = UINT64_MAX;
 		bool limited = false;
 
 		if (c->min_free_ratio > 0) {
@@ -76,16 +77,24 @@ static void refresh_fs(lc_cache *c, bool force)
 			 * not errs towards keeping more free. */
 			uint64_t mine = used > pend ? used - pend : 0;
 			uint64_t allowed = avail + mine > floor ? avail + mine - floor : 0;
+			avail_cap = allowed;
 			if (allowed < cap) {
 				cap = allowed;
 				limited = true;
 			}
 		}
-		if (limited != atomic_load(&c->fs_floor_limited))
-			lc_logf(c, LOG_INFO, limited ?
-				"cache disk below %.0f%% free: cache limited to %llu bytes" :
-				"cache disk above %.0f%% free again: cache limit back to %llu bytes",
-				c->min_free_ratio * 100, (unsigned long long)cap);
+		/* Logged with hysteresis: near the floor the limit may cross
+		 * the capacity at every sample. */
+		if (limited && !c->floor_logged) {
+			lc_logf(c, LOG_WARNING,
+				"%s: keeping %.0f%% of the cache disk free limits the cache to %llu bytes",
+				c->dir, c->min_free_ratio * 100, (unsigned long long)cap);
+			c->floor_logged = true;
+		} else if (!limited && c->floor_logged && cap == c->capacity &&
+			   avail_cap >= c->capacity + c->capacity / 16) {
+			lc_logf(c, LOG_INFO, "%s: the cache may use its full capacity again", c->dir);
+			c->floor_logged = false;
+		}
 		atomic_store(&c->fs_floor_limited, limited);
 		atomic_store(&c->eff_cap, cap);
 	} else {
@@ -204,7 +213,14 @@ void sp_store_failed(lc_cache *c, int err, const char *what)
 	if (err == -ENOSPC)
 		atomic_store(&c->fs_checked_ns, 0); /* resample before trusting the limit */
 	atomic_store(&c->retry_at_ns, lc_now_ns() + c->retry_ns);
-	if (!atomic_exchange(&c->degraded, true))
+	if (atomic_exchange(&c->degraded, true))
+		return;
+	if (err == -ENOSPC && !strcmp(what, "free-space floor"))
+		lc_logf(c, LOG_ERR,
+			"cache disk of %s has less than %.0f%% free even with the cache empty: "
+			"serving pages from memory, retrying every %.1f s",
+			c->dir, c->min_free_ratio * 100, (double)c->retry_ns / 1e9);
+	else
 		lc_logf(c, LOG_ERR,
 			"cache folder %s refuses writes (%s: %s): serving pages from memory, "
 			"retrying every %.1f s",

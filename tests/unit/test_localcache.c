@@ -886,6 +886,8 @@ static void test_floor_blocks_storing(void **state)
 	assert_int_equal(st.capacity, 0);
 	assert_true(st.degraded);
 	assert_int_equal(atomic_load(&n_errors), 1);
+	assert_non_null(strstr(last_error, "free even with the cache empty"));
+	assert_int_equal(atomic_load(&n_warnings), 1); /* the floor's limit, once */
 	assert_int_equal(du_files(f->cache), 0);
 	lc_close(c);
 }
@@ -928,6 +930,8 @@ static void test_floor_on_tmpfs(void **state)
 	assert_int_equal(statvfs(f->dir, &v), 0);
 	assert_true((uint64_t)v.f_bavail * v.f_frsize >= (uint64_t)v.f_blocks * v.f_frsize / 2);
 	assert_true(stats(c).used_bytes <= 1ull << 20);
+	assert_int_equal(atomic_load(&n_warnings), 1);
+	assert_int_equal(atomic_load(&n_errors), 0);
 	lc_close(c);
 }
 
