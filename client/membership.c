@@ -232,7 +232,9 @@ static void set_failed(dfs_membership *m, const char *why)
 	m->st.stale = true;
 	snprintf(m->st.error, sizeof(m->st.error), "%s", why);
 	pthread_mutex_unlock(&m->mu);
-	if (!was_stale) {
+	/* A caller without a list gets the error itself; the thread's later
+	 * failures are logged once per outage. */
+	if (!was_stale && (loaded || m->thread_running)) {
 		if (loaded)
 			logf_(m, LOG_WARNING, "worker membership: %s; keeping the last known %zu worker(s)", why, n);
 		else
