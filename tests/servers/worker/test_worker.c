@@ -22,7 +22,7 @@
  * Usage: dfs_test_worker --ufs DIR [--ufs-uri URI] [--port N] [--cache-dir DIR]
  *        [--page-size N] [--capacity N] [--no-cache] [--no-auth] [--auth-user U]
  *        [--list-batch N] [--window N] [--delay-ms N] [--stats-file F]
- *        [--identity UUID] [--etcd URL]
+ *        [--etcd ENDPOINTS [--identity UUID] [--cluster NAME] [--lease-ttl S]]
  * Prints "PORT <n>" on stdout once serving.
  */
 #include <errno.h>
@@ -44,11 +44,15 @@
 #include "grpc/block_worker.pb-c.h"
 #include "grpc/file_system_master.pb-c.h"
 #include "grpc/sasl_server.pb-c.h"
+#include "etcd_register.h"
 #include "grpc_util.h"
+#include "hashring.h"
 #include "localcache.h"
 #include "source.h"
 #include "ufs_local.h"
+#include "worker_entity.h"
 #include "worker_uri.h"
+#include "worker_internal.h"   /* dfs_worker_uuid */
 
 #define URI_MAX 8192
 #define MAX_CHUNK (2u << 20)        /* alluxio.worker.network.reader.max.chunk.size.bytes */
@@ -58,6 +62,8 @@
 
 static struct {
 	const char *ufs_dir, *ufs_uri, *cache_dir, *stats_file, *auth_user, *identity, *etcd;
+	const char *cluster;
+	int lease_ttl;
 	int port;
 	uint32_t page_size;
 	uint64_t capacity;
@@ -1181,21 +1187,49 @@ static void *stats_loop(void *arg)
 }
 
 /*
- * Registration in etcd as an Alluxio worker (/ServiceDiscovery/<cluster>/worker-<uuid>
- * with a lease, /DHT/<cluster>/AUTHORIZED/...): the membership issue defines
- * the entry and adds the code here; --identity is accepted already.
+ * Register in etcd exactly as an Alluxio worker joins (the membership code's
+ * etcd_register_worker: /DHT/<cluster>/AUTHORIZED/worker-<uuid> and the
+ * leased /ServiceDiscovery/<cluster>/worker-<uuid>), with identity
+ * --identity (or a random UUID) and RpcPort = the bound gRPC port. The test
+ * worker has no Netty data server, so DataPort/NettyDataPort are 0.
  */
-static int register_in_etcd(const char *endpoint)
+static int register_in_etcd(int port, etcd_registration **out)
 {
-	fprintf(stderr, "dfs_test_worker: etcd registration (%s) is not implemented yet\n", endpoint);
-	return -ENOSYS;
+	dfs_worker_entity e;
+	etcd_options eo = { .endpoints = cfg.etcd };
+	char id[DFS_CHANNEL_ID_LEN], err[256];
+	const char *ids = cfg.identity;
+
+	memset(&e, 0, sizeof(e));
+	if (!ids) {
+		if (dfs_worker_uuid(id) < 0)
+			return -1;
+		ids = id;
+	}
+	if (hr_uuid_parse(ids, strlen(ids), e.id) < 0) {
+		fprintf(stderr, "dfs_test_worker: bad identity %s\n", ids);
+		return -1;
+	}
+	e.version = 1;
+	e.id_len = 16;
+	snprintf(e.addr.host, sizeof(e.addr.host), "127.0.0.1");
+	e.addr.rpc_port = port;
+	snprintf(e.state, sizeof(e.state), "AUTHORIZED");
+	e.generation = -1;
+	if (etcd_register_worker(&eo, cfg.cluster, &e, cfg.lease_ttl, out, err, sizeof(err)) < 0) {
+		fprintf(stderr, "dfs_test_worker: etcd: %s\n", err);
+		return -1;
+	}
+	fprintf(stderr, "dfs_test_worker: registered worker-%s in etcd\n", ids);
+	return 0;
 }
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: dfs_test_worker --ufs DIR [--ufs-uri URI] [--port N] [--cache-dir DIR]\n"
 		"  [--page-size N] [--capacity N] [--no-cache] [--no-auth] [--auth-user U]\n"
-		"  [--list-batch N] [--window N] [--delay-ms N] [--stats-file F] [--identity UUID] [--etcd URL]\n");
+		"  [--list-batch N] [--window N] [--delay-ms N] [--stats-file F]\n"
+		"  [--etcd ENDPOINTS [--identity UUID] [--cluster NAME] [--lease-ttl S]]\n");
 }
 
 static int parse_args(int argc, char **argv)
@@ -1218,6 +1252,8 @@ static int parse_args(int argc, char **argv)
 		else if (OPT("--auth-user")) cfg.auth_user = v;
 		else if (OPT("--identity")) cfg.identity = v;
 		else if (OPT("--etcd")) cfg.etcd = v;
+		else if (OPT("--cluster")) cfg.cluster = v;
+		else if (OPT("--lease-ttl")) cfg.lease_ttl = atoi(v);
 		else if (strcmp(a, "--no-cache") == 0) cfg.no_cache = true;
 		else if (strcmp(a, "--no-auth") == 0) cfg.no_auth = true;
 		else {
@@ -1246,6 +1282,7 @@ int main(int argc, char **argv)
 	int port, i, rc = 1;
 	bool stats_started = false;
 	struct sigaction sa;
+	etcd_registration *reg = NULL;
 
 	if (parse_args(argc, argv) < 0)
 		return 2;
@@ -1301,7 +1338,7 @@ int main(int argc, char **argv)
 			goto out_server;
 		}
 	}
-	if (cfg.etcd && register_in_etcd(cfg.etcd) < 0)
+	if (cfg.etcd && register_in_etcd(port, &reg) < 0)
 		goto out_server;
 	write_stats();
 	stats_started = pthread_create(&stats_thr, NULL, stats_loop, NULL) == 0;
@@ -1336,6 +1373,9 @@ int main(int argc, char **argv)
 	rc = 0;
 out_server:
 	stopping = 1;
+	/* a clean stop leaves the cluster at once (lease revoked); kill -9
+	 * leaves the live key to expire with its lease, as a dead worker's */
+	etcd_unregister_worker(reg, true);
 	{
 		int shutdown_tag;
 		grpc_server_shutdown_and_notify(server, scq, &shutdown_tag);
