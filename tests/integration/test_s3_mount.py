@@ -1,0 +1,371 @@
+"""Read-only FUSE mounts of S3 buckets and prefixes, against a real s3rver
+(and a fault-injecting proxy in front of it for the failure tests)."""
+import errno
+import hashlib
+import os
+import random
+import subprocess
+import threading
+import time
+import unittest
+
+from dorafs_testlib import DORAFS, MiB, MountTestCase, main, run
+from s3_fault_proxy import FaultProxy
+from s3_testlib import ACCESS_KEY, S3rver, s3_opts
+
+PAGE = MiB
+os.environ["AWS_ACCESS_KEY_ID"] = ACCESS_KEY
+os.environ["AWS_SECRET_ACCESS_KEY"] = "not-checked-by-s3rver"
+for var in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION"):
+    os.environ.pop(var, None)
+
+
+def rbytes(n, seed):
+    return random.Random(seed).randbytes(n)
+
+
+class S3Base(MountTestCase):
+    server = None
+    counter = 0
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = S3rver().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def setUp(self):
+        super().setUp()
+        S3Base.counter += 1
+        self.bucket = f"b{S3Base.counter}-{os.getpid()}"
+        self.server.make_bucket(self.bucket)
+
+    def smount(self, prefix="", cache=True, more="", endpoint=None):
+        opts = s3_opts(endpoint or self.server.endpoint, self.cache if cache else None, more)
+        return self.mount(opts, src=f"s3://{self.bucket}{prefix}")
+
+    def ufs_stats(self, m):
+        return m.stats()["ufs"]
+
+
+class S3ReadTest(S3Base):
+    def test_byte_exact_edge_sizes_with_and_without_page_cache(self):
+        sizes = {"empty": 0, "one": 1, "page_minus_1": PAGE - 1, "page": PAGE, "page_plus_1": PAGE + 1,
+                 "three_pages": 3 * PAGE + 17}
+        data = {n: rbytes(s, s) for n, s in sizes.items()}
+        for n, d in data.items():
+            self.server.put(self.bucket, n, d)
+        for cache in (True, False):
+            with self.smount(cache=cache) as m:
+                for n, d in data.items():
+                    p = os.path.join(self.mnt, n)
+                    self.assertEqual(os.stat(p).st_size, len(d), n)
+                    with open(p, "rb") as f:
+                        self.assertEqual(f.read(), d, (n, cache))
+                st = self.ufs_stats(m)
+                self.assertEqual(st["requests"]["head"], 0, st)
+                self.assertEqual(st["failed_requests"], 0, st)
+
+    def test_256mib_sequential_random_and_threads(self):
+        size = 256 * MiB
+        data = os.urandom(size)
+        self.server.put(self.bucket, "big/object.bin", data)
+        want = hashlib.sha256(data).hexdigest()
+        with self.smount() as m:
+            p = os.path.join(self.mnt, "big", "object.bin")
+            t0 = time.time()
+            h = hashlib.sha256()
+            with open(p, "rb") as f:
+                while True:
+                    b = f.read(4 * MiB)
+                    if not b:
+                        break
+                    h.update(b)
+            cold = time.time() - t0
+            self.assertEqual(h.hexdigest(), want)
+            st = m.stats()
+            self.assertGreater(st["readahead"]["chunks"], 0, st["readahead"])
+            self.assertEqual(st["ufs"]["failed_requests"], 0)
+            print(f"\n  cold sequential read of 256 MiB: {size / MiB / cold:.0f} MiB/s", flush=True)
+        # Random offsets and many threads on a fresh mount with a cold cache.
+        for name in os.listdir(self.cache):
+            subprocess.run(["rm", "-rf", os.path.join(self.cache, name)], check=True)
+        with self.smount(cache=False):
+            fd = os.open(p, os.O_RDONLY)
+            try:
+                rnd = random.Random(5)
+                for _ in range(200):
+                    off = rnd.randrange(0, size + 10)
+                    n = rnd.choice([1, 7, 4096, PAGE - 1, PAGE + 1, 3 * PAGE + 5])
+                    self.assertEqual(os.pread(fd, n, off), data[off:off + n], (off, n))
+            finally:
+                os.close(fd)
+            errors = []
+
+            def reader(tid):
+                r = random.Random(tid)
+                try:
+                    with open(p, "rb") as f:
+                        for _ in range(40):
+                            off = r.randrange(size)
+                            n = r.choice([4096, PAGE, 2 * PAGE + 3])
+                            f.seek(off)
+                            if f.read(n) != data[off:off + n]:
+                                errors.append((tid, off, n))
+                except Exception as e:  # noqa: BLE001 - reported below
+                    errors.append(repr(e))
+            ts = [threading.Thread(target=reader, args=(t,)) for t in range(8)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+            self.assertEqual(errors, [])
+
+    def test_concurrent_readers_of_one_page_cause_one_get(self):
+        data = rbytes(PAGE, 3)
+        self.server.put(self.bucket, "one-page", data)
+        with self.smount() as m:
+            os.listdir(self.mnt)
+            got = []
+            barrier = threading.Barrier(8)
+
+            def reader():
+                barrier.wait()
+                with open(os.path.join(self.mnt, "one-page"), "rb") as f:
+                    got.append(f.read())
+            ts = [threading.Thread(target=reader) for _ in range(8)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+            self.assertEqual(got, [data] * 8)
+            self.assertEqual(self.ufs_stats(m)["requests"]["get"], 1)
+
+
+class S3NamespaceTest(S3Base):
+    def test_listing_10k_objects_costs_about_10_lists_and_no_head(self):
+        n = 10000
+        for i in range(n):
+            self.server.put_fs(self.bucket, f"many/f{i:05d}", b"x" * (i % 7))
+        with self.smount() as m:
+            before = self.ufs_stats(m)["requests"]
+            t0 = time.time()
+            entries = {e.name: e.stat().st_size for e in os.scandir(os.path.join(self.mnt, "many"))}
+            took = time.time() - t0
+            self.assertEqual(len(entries), n)
+            self.assertEqual(entries["f00008"], 1)
+            after = self.ufs_stats(m)["requests"]
+            lists = after["list"] - before["list"]
+            # 10 pages of 1000, one stat of the folder, the lookup of "many".
+            self.assertLessEqual(lists, 13, after)
+            self.assertGreaterEqual(lists, 10, after)
+            self.assertEqual(after["head"], 0)
+            self.assertEqual(after["get"], 0)
+            print(f"\n  ls -l of {n} objects: {took:.2f} s, {lists} LIST requests", flush=True)
+
+    def test_nested_prefixes_markers_and_file_prefix_clash(self):
+        put = self.server.put
+        put(self.bucket, "a/b/c/deep.txt", b"deep")
+        put(self.bucket, "a/b/other", b"other")
+        # s3rver 3.7.1 reports a common prefix only for folders with an object
+        # directly inside or one level down (its walk prunes deeper ones):
+        put(self.bucket, "a/readme", b"r")
+        put(self.bucket, "marker/", b"")            # an empty folder made by a console
+        put(self.bucket, "both", b"the object")     # both an object ...
+        put(self.bucket, "both/inside", b"inside")  # ... and a prefix: the folder wins
+        put(self.bucket, "both-x", b"sorts between 'both' and 'both/'")
+        with self.smount():
+            self.assertEqual(sorted(os.listdir(self.mnt)), ["a", "both", "both-x", "marker"])
+            self.assertTrue(os.path.isdir(os.path.join(self.mnt, "marker")))
+            self.assertEqual(os.listdir(os.path.join(self.mnt, "marker")), [])
+            self.assertEqual(sorted(os.listdir(os.path.join(self.mnt, "a", "b"))), ["c", "other"])
+            self.assertEqual(sorted(os.listdir(os.path.join(self.mnt, "a"))), ["b", "readme"])
+            with open(os.path.join(self.mnt, "a/b/c/deep.txt"), "rb") as f:
+                self.assertEqual(f.read(), b"deep")
+            self.assertTrue(os.path.isdir(os.path.join(self.mnt, "both")))
+            self.assertEqual(os.listdir(os.path.join(self.mnt, "both")), ["inside"])
+            with self.assertRaises(FileNotFoundError):
+                os.stat(os.path.join(self.mnt, "nothing"))
+            with self.assertRaises(FileNotFoundError):
+                os.stat(os.path.join(self.mnt, "a", "b", "c", "missing"))
+        # Cold lookups (no listing of the parent first) agree with listings.
+        with self.smount(more="local_metadata_cache_size=0,attr_timeout=0,entry_timeout=0"):
+            self.assertTrue(os.path.isdir(os.path.join(self.mnt, "both")))
+            self.assertTrue(os.path.isdir(os.path.join(self.mnt, "a", "b")))
+            self.assertTrue(os.path.isfile(os.path.join(self.mnt, "both-x")))
+            self.assertTrue(os.path.isdir(os.path.join(self.mnt, "marker")))
+            self.assertEqual(os.stat(os.path.join(self.mnt, "a/b/other")).st_size, 5)
+
+    def test_odd_key_names(self):
+        names = ["with space/file name.txt", "plus+sign", "per%cent", "utf8-été/日本語.bin",
+                 "q?mark&and=eq", "comma,semi;colon", "tilde~'quote'", "L" * 230,
+                 "/".join(["d" * 100] * 8) + "/leaf"]
+        for i, n in enumerate(names):
+            self.server.put(self.bucket, n, rbytes(100 + i, i))
+        # A ~900-byte key: s3rver shows deep prefixes only with an object at
+        # each level (see the nested test).
+        for depth in range(1, 8):
+            self.server.put(self.bucket, "/".join(["d" * 100] * depth) + "/level", b"l")
+        with self.smount():
+            for i, n in enumerate(names):
+                with open(os.path.join(self.mnt, n), "rb") as f:
+                    self.assertEqual(f.read(), rbytes(100 + i, i), n)
+            top = set(os.listdir(self.mnt))
+            self.assertIn("plus+sign", top)
+            self.assertIn("per%cent", top)
+            self.assertIn("L" * 230, top)
+            self.assertEqual(os.listdir(os.path.join(self.mnt, "utf8-été")), ["日本語.bin"])
+
+    def test_mount_of_a_prefix_sees_only_it(self):
+        self.server.put(self.bucket, "datasets/imagenet/train/x.bin", b"x" * 10)
+        self.server.put(self.bucket, "datasets/other/secret.bin", b"s")
+        self.server.put(self.bucket, "datasets/imagenet-v2/y", b"y")
+        with self.smount(prefix="/datasets/imagenet"):
+            self.assertEqual(os.listdir(self.mnt), ["train"])
+            with open(os.path.join(self.mnt, "train/x.bin"), "rb") as f:
+                self.assertEqual(f.read(), b"x" * 10)
+            for escape in ("../other/secret.bin", "train/../../other/secret.bin"):
+                with self.assertRaises(FileNotFoundError):
+                    open(os.path.join(self.mnt, escape), "rb")
+
+    def test_missing_bucket_fails_mount_with_clear_message(self):
+        r = run(DORAFS, "mount", "s3://no-such-bucket", self.mnt, "-o", s3_opts(self.server.endpoint),
+                check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(f"bucket 'no-such-bucket' does not exist at {self.server.endpoint}", r.stderr)
+
+    def test_wrong_credentials_fail_fast_and_never_show_the_secret(self):
+        t0 = time.time()
+        r = run(DORAFS, "mount", f"s3://{self.bucket}", self.mnt, "-o",
+                s3_opts(self.server.endpoint, more="s3.access_key=WRONGKEY,s3.secret_key=TopSecret123"),
+                check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertLess(time.time() - t0, 10)
+        self.assertIn("denied", r.stderr)
+        self.assertNotIn("TopSecret123", r.stderr + r.stdout)
+
+    def test_secret_given_in_options_is_not_in_ps(self):
+        log = os.path.join(self.tmp, "mount.log")
+        with self.smount(more=f"s3a.accessKeyId={ACCESS_KEY},s3a.secretKey=TopSecret456,log_file={log},debug"):
+            os.listdir(self.mnt)
+            pids = subprocess.run(["pgrep", "-f", f"dorafs mount .* {self.mnt}"], capture_output=True,
+                                  text=True).stdout.split()
+            self.assertTrue(pids)
+            for pid in pids:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmdline = f.read()
+                self.assertNotIn(b"TopSecret456", cmdline)
+        with open(log, errors="replace") as f:
+            self.assertNotIn("TopSecret456", f.read())
+
+
+class S3FaultTest(S3Base):
+    def setUp(self):
+        super().setUp()
+        self.proxy = FaultProxy(self.server.port).__enter__()
+        self.addCleanup(self.proxy.__exit__)
+
+    def pmount(self, more="", cache=True):
+        return self.smount(endpoint=self.proxy.endpoint, cache=cache, more=more)
+
+    def test_500_503_resets_and_truncation_are_retried(self):
+        data = rbytes(3 * PAGE + 5, 9)
+        self.server.put(self.bucket, "f", data)
+        with self.pmount(more="s3.retry_budget=20s") as m:
+            os.listdir(self.mnt)
+            self.proxy.add(("status", 503, "SlowDown"), method="GET", count=2)
+            self.proxy.add(("status", 500, "InternalError"), method="GET", count=1)
+            self.proxy.add(("reset",), method="GET", count=1)
+            self.proxy.add(("truncate",), method="GET", count=1)
+            self.proxy.add(("status", 429, "TooManyRequests"), method="GET", count=1)
+            with open(os.path.join(self.mnt, "f"), "rb") as f:
+                self.assertEqual(f.read(), data)
+            st = self.ufs_stats(m)
+            self.assertGreaterEqual(st["retries"], 6, st)
+            self.assertEqual(st["failed_requests"], 0, st)
+            self.assertGreaterEqual(st["errors"]["throttled"], 3, st)
+
+    def test_listing_retried(self):
+        self.server.put(self.bucket, "d/x", b"1")
+        with self.pmount() as m:
+            self.proxy.add(("status", 503, "SlowDown"), path_contains="list-type=2", count=2)
+            self.assertEqual(os.listdir(os.path.join(self.mnt, "d")), ["x"])
+            self.assertGreaterEqual(self.ufs_stats(m)["retries"], 2)
+
+    def test_stalled_transfer_is_retried(self):
+        data = rbytes(PAGE, 4)
+        self.server.put(self.bucket, "f", data)
+        with self.pmount(more="s3.stall_timeout=1s"):
+            os.listdir(self.mnt)
+            self.proxy.add(("stall", 8), method="GET", count=1)
+            t0 = time.time()
+            with open(os.path.join(self.mnt, "f"), "rb") as f:
+                self.assertEqual(f.read(), data)
+            self.assertLess(time.time() - t0, 7)
+
+    def test_permanent_failure_is_eio_within_the_budget(self):
+        self.server.put(self.bucket, "f", rbytes(PAGE, 5))
+        with self.pmount(more="s3.retry_budget=3s,s3.max_retries=50") as m:
+            os.listdir(self.mnt)
+            self.proxy.add(("status", 500, "InternalError"), method="GET")
+            t0 = time.time()
+            with self.assertRaises(OSError) as cm:
+                with open(os.path.join(self.mnt, "f"), "rb") as f:
+                    f.read()
+            self.assertEqual(cm.exception.errno, errno.EIO)
+            self.assertLess(time.time() - t0, 15)
+            self.assertGreaterEqual(self.ufs_stats(m)["failed_requests"], 1)
+
+    def test_server_gone_is_eio_not_a_hang(self):
+        self.server.put(self.bucket, "f", rbytes(PAGE, 6))
+        with self.pmount(more="s3.retry_budget=2s,s3.connect_timeout=1s"):
+            os.listdir(self.mnt)
+            self.proxy.add(("reset",))
+            t0 = time.time()
+            with self.assertRaises(OSError) as cm:
+                with open(os.path.join(self.mnt, "f"), "rb") as f:
+                    f.read()
+            self.assertEqual(cm.exception.errno, errno.EIO)
+            self.assertLess(time.time() - t0, 15)
+
+    def test_403_is_eacces_and_404_is_enoent(self):
+        self.server.put(self.bucket, "f", b"abc")
+        self.server.put(self.bucket, "g", b"def")
+        with self.pmount():
+            os.listdir(self.mnt)
+            self.proxy.add(("status", 403, "AccessDenied"), method="GET", path_contains="/f")
+            with self.assertRaises(OSError) as cm:
+                with open(os.path.join(self.mnt, "f"), "rb") as f:
+                    f.read()
+            self.assertEqual(cm.exception.errno, errno.EACCES)
+            self.proxy.add(("status", 404, "NoSuchKey"), method="GET", path_contains="/g")
+            with self.assertRaises(OSError) as cm:
+                with open(os.path.join(self.mnt, "g"), "rb") as f:
+                    f.read()
+            self.assertEqual(cm.exception.errno, errno.ENOENT)
+
+    def test_overwritten_object_never_yields_mixed_bytes(self):
+        old, new = rbytes(4 * PAGE, 10), rbytes(4 * PAGE, 11)
+        self.server.put(self.bucket, "f", old)
+        # No read-ahead (ours nor the kernel's): the second page must really
+        # be fetched after the overwrite.
+        with self.pmount(more="readahead_max=0,direct_io") as m:
+            fd = os.open(os.path.join(self.mnt, "f"), os.O_RDONLY)
+            try:
+                self.assertEqual(os.pread(fd, PAGE, 0), old[:PAGE])
+                self.server.put(self.bucket, "f", new)   # s3rver ignores If-Match
+                try:
+                    rest = os.pread(fd, 3 * PAGE, PAGE)
+                    self.assertEqual(rest, old[PAGE:], "bytes of two versions were mixed")
+                except OSError as e:
+                    self.assertEqual(e.errno, errno.EIO)
+            finally:
+                os.close(fd)
+            st = self.ufs_stats(m)
+            self.assertGreaterEqual(st["stale_objects"], 1, st)
+
+
+if __name__ == "__main__":
+    main()
