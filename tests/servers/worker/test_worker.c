@@ -748,7 +748,7 @@ static int make_chunk(reader *r, uint64_t pos, size_t n, grpc_byte_buffer **out,
  * cfg.window bytes unacked in flight; status OK at the end of the range or of
  * the file; a client half-close before that cancels the read.
  */
-static void do_read_block(slot *s)
+static void do_read_block(slot *s, bool raw)
 {
 	Alluxio__Grpc__Block__ReadRequest *req = NULL;
 	grpc_byte_buffer *bb = NULL, *rbb = NULL;
@@ -757,10 +757,11 @@ static void do_read_block(slot *s)
 	uint64_t pos, end, acked, fsize;
 	size_t chunk;
 	bool recv_out = false, send_out = false, client_done = false, failed = false;
+	bool recv_closed = false;
 	grpc_op op;
 	int rc;
 
-	stat_add(ST_READ_BLOCK, 1);
+	stat_add(raw ? ST_OTHER : ST_READ_BLOCK, 1);
 	if (!recv_msg(s, &bb)) {
 		finish(s, GRPC_STATUS_INVALID_ARGUMENT, "no request");
 		goto out;
@@ -805,7 +806,7 @@ static void do_read_block(slot *s)
 	for (;;) {
 		int t;
 
-		if (!recv_out && !client_done) {
+		if (!recv_out && !client_done && !recv_closed) {
 			memset(&op, 0, sizeof(op));
 			op.op = GRPC_OP_RECV_MESSAGE;
 			op.data.recv_message.recv_message = &rbb;
@@ -816,7 +817,7 @@ static void do_read_block(slot *s)
 			}
 			recv_out = true;
 		}
-		if (!send_out && pos < end && pos - acked < cfg.window && !client_done) {
+		if (!send_out && pos < end && (raw || pos - acked < cfg.window) && !client_done) {
 			grpc_op ops[2];
 			size_t n = 0, got = 0;
 			rc = make_chunk(&r, pos, end - pos < chunk ? (size_t)(end - pos) : chunk, &bb, &got);
@@ -843,7 +844,8 @@ static void do_read_block(slot *s)
 			send_out = true;
 			pos += got;
 			stat_add(ST_BYTES_SENT, got);
-			stat_max(ST_MAX_UNACKED, pos - acked);
+			if (!raw)
+				stat_max(ST_MAX_UNACKED, pos - acked);
 		}
 		if (!send_out && (pos >= end || client_done))
 			break;
@@ -863,6 +865,10 @@ static void do_read_block(slot *s)
 			if (!(s->ok & (1u << T_RECV))) {
 				failed = true;         /* cancelled or gone */
 				break;
+			}
+			if (!rbb && raw) {
+				recv_closed = true;     /* a server stream: nothing more comes */
+				continue;
 			}
 			if (!rbb) {
 				/* half-close: done, or a cancel before the end */
@@ -1063,6 +1069,13 @@ static void serve(slot *s)
 		do_authenticate(s);
 		goto out;
 	}
+	if (strcmp(m, "/dorafs.test.Bench/Stream") == 0) {
+		/* Benchmark baseline, not Alluxio's: the same bytes as ReadBlock
+		 * from the same cache, as a plain server stream (no acks, no
+		 * window but HTTP/2's, no authentication). */
+		do_read_block(s, true);
+		goto out;
+	}
 	if (!cfg.no_auth && (!md_get(&s->md, "channel-id", id, sizeof(id)) || !reg_has(id))) {
 		/* as AuthenticatedUserInjector */
 		stat_add(ST_UNAUTHENTICATED, 1);
@@ -1074,7 +1087,7 @@ static void serve(slot *s)
 	else if (strcmp(m, "/alluxio.grpc.block.BlockWorker/ListStatus") == 0)
 		do_list_status(s);
 	else if (strcmp(m, "/alluxio.grpc.block.BlockWorker/ReadBlock") == 0)
-		do_read_block(s);
+		do_read_block(s, false);
 	else if (strcmp(m, "/alluxio.grpc.block.BlockWorker/Exists") == 0)
 		do_exists(s);
 	else if (strcmp(m, "/alluxio.grpc.block.BlockWorker/CacheData") == 0)

@@ -13,8 +13,9 @@
  *                                          line on stdin, then read the rest
  *   stat2 PATH                             stat, print READY, wait for a line on
  *                                          stdin, stat again (same connection)
- *   bench PATH LOCALFILE SECONDS           ReadBlock MB/s vs pread of LOCALFILE,
- *                                          and GetStatus round trips per second
+ *   bench PATH LOCALFILE SECONDS           ReadBlock MB/s vs a plain gRPC stream of
+ *                                          the same cached bytes (and vs pread of
+ *                                          LOCALFILE), GetStatus round trips per s
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,8 +28,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/support/alloc.h>
+
+#include "grpc_util.h"
 #include "source.h"
 #include "worker_rpc.h"
+#include "worker_uri.h"
+#include "worker_wire.h"
 #include "worker_source.h"
 
 static dfs_source *src;
@@ -289,13 +298,112 @@ out:
 	return ret;
 }
 
+/*
+ * The baseline: the same bytes from the same worker cache as a plain gRPC
+ * server stream (the test worker's /dorafs.test.Bench/Stream), copied into a
+ * buffer as the ReadBlock path copies them. Returns bytes, or -1.
+ */
+static int64_t raw_stream(const char *target, const char *uri, uint64_t size, uint32_t chunk)
+{
+	grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+	grpc_arg arg = { .type = GRPC_ARG_INTEGER, .key = (char *)GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+			 .value.integer = 64 << 20 };
+	grpc_channel_args args = { 1, &arg };
+	grpc_channel *ch = grpc_channel_create(target, creds, &args);
+	grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
+	grpc_call *call;
+	grpc_metadata_array md_in, trailing;
+	grpc_status_code status = GRPC_STATUS_UNKNOWN;
+	grpc_slice details = grpc_empty_slice();
+	grpc_byte_buffer *send = NULL, *recv = NULL;
+	grpc_op ops[6];
+	uint8_t *req = NULL, *buf = malloc(4 << 20);
+	size_t reqlen = 0, at = 0;
+	int64_t total = 0;
+
+	grpc_channel_credentials_release(creds);
+	grpc_metadata_array_init(&md_in);
+	grpc_metadata_array_init(&trailing);
+	call = grpc_channel_create_call(ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
+					grpc_slice_from_static_string("/dorafs.test.Bench/Stream"), NULL,
+					gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+	if (!buf || dfs_wire_read_request(uri, size, 0, size, chunk, -1, &req, &reqlen) < 0) {
+		total = -1;
+		goto out;
+	}
+	send = dfs_grpc_buffer(req, reqlen);
+	memset(ops, 0, sizeof(ops));
+	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+	ops[1].op = GRPC_OP_SEND_MESSAGE;
+	ops[1].data.send_message.send_message = send;
+	ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+	ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+	ops[3].data.recv_initial_metadata.recv_initial_metadata = &md_in;
+	if (grpc_call_start_batch(call, ops, 4, (void *)1, NULL) != GRPC_CALL_OK) {
+		total = -1;
+		goto out;
+	}
+	grpc_completion_queue_pluck(cq, (void *)1, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+	for (;;) {
+		grpc_byte_buffer_reader rd;
+		grpc_slice sl;
+		memset(ops, 0, sizeof(ops));
+		ops[0].op = GRPC_OP_RECV_MESSAGE;
+		ops[0].data.recv_message.recv_message = &recv;
+		recv = NULL;
+		if (grpc_call_start_batch(call, ops, 1, (void *)2, NULL) != GRPC_CALL_OK)
+			break;
+		grpc_completion_queue_pluck(cq, (void *)2, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+		if (!recv)
+			break;
+		if (grpc_byte_buffer_reader_init(&rd, recv)) {
+			while (grpc_byte_buffer_reader_next(&rd, &sl)) {
+				size_t n = GRPC_SLICE_LENGTH(sl);
+				if (at + n > (4u << 20))
+					at = 0;
+				memcpy(buf + at, GRPC_SLICE_START_PTR(sl), n);
+				at += n;
+				total += (int64_t)n;
+				grpc_slice_unref(sl);
+			}
+			grpc_byte_buffer_reader_destroy(&rd);
+		}
+		grpc_byte_buffer_destroy(recv);
+	}
+	memset(ops, 0, sizeof(ops));
+	ops[0].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+	ops[0].data.recv_status_on_client.trailing_metadata = &trailing;
+	ops[0].data.recv_status_on_client.status = &status;
+	ops[0].data.recv_status_on_client.status_details = &details;
+	if (grpc_call_start_batch(call, ops, 1, (void *)3, NULL) == GRPC_CALL_OK)
+		grpc_completion_queue_pluck(cq, (void *)3, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+	if (status != GRPC_STATUS_OK)
+		total = -1;
+out:
+	if (send)
+		grpc_byte_buffer_destroy(send);
+	grpc_call_unref(call);
+	grpc_completion_queue_shutdown(cq);
+	grpc_completion_queue_destroy(cq);
+	grpc_channel_destroy(ch);
+	grpc_metadata_array_destroy(&md_in);
+	grpc_metadata_array_destroy(&trailing);
+	grpc_slice_unref(details);
+	free(req);
+	free(buf);
+	return total;
+}
+
+static const char *bench_target;
+static uint32_t bench_chunk;
+
 static int cmd_bench(const char *path, const char *local, double seconds)
 {
 	dfs_handle *h = NULL;
 	const size_t bs = 1 << 20;
 	uint8_t *buf = malloc(bs);
 	uint64_t off = 0, calls = 0;
-	double t0, t_worker, t_file;
+	double t0, t_worker, t_file, t_raw;
 	int fd = -1, rc, ret = 3;
 	dfs_attr a;
 
@@ -328,6 +436,22 @@ static int cmd_bench(const char *path, const char *local, double seconds)
 		off += (uint64_t)n;
 	}
 	t_file = now_s() - t0;
+	/* The same bytes as a plain gRPC stream from the worker's cache. */
+	{
+		char uri[8192];
+		int64_t got;
+		if (dfs_ufs_uri_join(root, path, uri, sizeof(uri)) < 0) {
+			printf("ERR uri\n");
+			goto out;
+		}
+		t0 = now_s();
+		got = raw_stream(bench_target, uri, h->attr.size, bench_chunk ? bench_chunk : (1u << 20));
+		t_raw = now_s() - t0;
+		if (got < (int64_t)h->attr.size) {
+			printf("ERR raw stream failed (%lld bytes)\n", (long long)got);
+			goto out;
+		}
+	}
 	/* Unary round trips. */
 	t0 = now_s();
 	while (now_s() - t0 < seconds) {
@@ -338,9 +462,10 @@ static int cmd_bench(const char *path, const char *local, double seconds)
 		}
 		calls++;
 	}
-	printf("OK bytes=%" PRIu64 " readblock_MBps=%.0f file_MBps=%.0f ratio=%.2f getstatus_per_s=%.0f\n",
-	       h->attr.size, (double)h->attr.size / 1e6 / t_worker, (double)off / 1e6 / t_file,
-	       ((double)h->attr.size / t_worker) / ((double)off / t_file), (double)calls / (now_s() - t0));
+	printf("OK bytes=%" PRIu64 " readblock_MBps=%.0f rawstream_MBps=%.0f ratio=%.2f file_MBps=%.0f "
+	       "getstatus_per_s=%.0f\n",
+	       h->attr.size, (double)h->attr.size / 1e6 / t_worker, (double)h->attr.size / 1e6 / t_raw,
+	       t_raw / t_worker, (double)off / 1e6 / t_file, (double)calls / (now_s() - t0));
 	ret = 0;
 out:
 	if (fd >= 0)
@@ -405,6 +530,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	root = o.ufs_root;
+	bench_target = o.conn.target;
+	bench_chunk = o.conn.chunk_size;
 	cmd = argv[i++];
 	if (getenv("DFS_WORKER_LOG"))
 		o.conn.log = log_stderr;
