@@ -48,6 +48,7 @@ typedef struct ra_handle {
 	uint64_t next_off;         /* where the reader is expected next */
 	uint64_t ahead_end;        /* end of the last chunk scheduled */
 	uint64_t window;           /* 0: not sequential */
+	unsigned streak;           /* sequential reads in a row */
 } ra_handle;
 
 typedef struct job {
@@ -186,26 +187,32 @@ static ssize_t ra_pread(dfs_handle *dh, void *buf, size_t len, uint64_t off)
 {
 	ra_handle *h = (ra_handle *)dh;
 	ra_source *ra = h->ra;
-	uint64_t tol = 4 * ra->page;
+	uint64_t tol = 2 * ra->page;
 	size_t done = 0;
 	ssize_t rc = 0;
 	bool seq;
 
 	pthread_mutex_lock(&h->lock);
-	seq = off == 0 || find_chunk(h, off) ||
-	      (off + tol >= h->next_off && off <= h->next_off + tol);
+	/* Sequential: inside what is read ahead, or near where the last read
+	 * ended (parallel FUSE reads arrive out of order: while read-ahead is
+	 * on, anything up to a window behind the furthest read counts). The window
+	 * opens at the start of a file or after two sequential reads, so a
+	 * random reader rarely triggers it by chance. */
+	seq = (h->window && find_chunk(h, off)) ||
+	      (off + (h->window > tol ? h->window : tol) >= h->next_off && off <= h->next_off + tol);
+	h->streak = seq ? h->streak + 1 : 0;
 	if (!seq) {
 		/* A seek: forget the window and everything fetched ahead. */
 		while (h->chunks.head)
 			chunk_drop(h, h->chunks.head);
 		h->window = 0;
 		h->ahead_end = 0;
-	} else if (!h->window) {
-		h->window = FIRST_WINDOW < ra->max_window ? FIRST_WINDOW : ra->max_window;
 	}
+	if (!h->window && (off == 0 || h->streak >= 2))
+		h->window = FIRST_WINDOW < ra->max_window ? FIRST_WINDOW : ra->max_window;
 	if (off + len > h->next_off || !seq)
 		h->next_off = off + len;
-	if (seq)
+	if (h->window)
 		schedule(h, off);
 	while (done < len) {
 		uint64_t pos = off + done;
@@ -242,10 +249,10 @@ static ssize_t ra_pread(dfs_handle *dh, void *buf, size_t len, uint64_t off)
 			schedule(h, pos + n);
 		}
 	}
-	/* Chunks left behind the reader will not be read. */
+	/* Chunks a window behind the reader will not be read. */
 	while (h->chunks.head) {
 		chunk *c = h->chunks.head->data;
-		if (c->off + c->len + tol > off)
+		if (c->off + c->len + (h->window > tol ? h->window : tol) > off)
 			break;
 		chunk_drop(h, h->chunks.head);
 	}

@@ -1,0 +1,296 @@
+/* The read-ahead layer over a fake remote source: byte-exact results for
+ * sequential, random and concurrent readers, the memory budget, one fetch
+ * per chunk, and closing with fetches in flight. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "readahead.h"
+
+#define MiB (1u << 20)
+
+typedef struct fake {
+	dfs_source base;
+	uint8_t *data;
+	size_t size;
+	atomic_int reads, inflight, max_inflight;
+	atomic_ullong bytes;
+	int delay_us;
+	int fail;                 /* -errno for every read, 0: none */
+} fake;
+
+static uint8_t byte_at(size_t i)
+{
+	return (uint8_t)((i * 2654435761u) >> 13);
+}
+
+static int f_stat(dfs_source *s, const char *path, dfs_attr *out)
+{
+	fake *f = (fake *)s;
+
+	(void)path;
+	memset(out, 0, sizeof(*out));
+	out->mode = S_IFREG | 0444;
+	out->size = f->size;
+	strcpy(out->version, "v1");
+	return 0;
+}
+
+static int f_open(dfs_source *s, const char *path, const dfs_attr *attr, dfs_handle **out)
+{
+	dfs_handle *h = calloc(1, sizeof(*h));
+
+	(void)attr;
+	if (!h)
+		return -ENOMEM;
+	h->src = s;
+	h->path = strdup(path);
+	f_stat(s, path, &h->attr);
+	*out = h;
+	return 0;
+}
+
+static ssize_t f_pread(dfs_handle *h, void *buf, size_t len, uint64_t off)
+{
+	fake *f = (fake *)h->src;
+	int now = atomic_fetch_add(&f->inflight, 1) + 1, max = atomic_load(&f->max_inflight);
+
+	while (now > max && !atomic_compare_exchange_weak(&f->max_inflight, &max, now))
+		;
+	atomic_fetch_add(&f->reads, 1);
+	if (f->delay_us)
+		usleep((useconds_t)f->delay_us);
+	atomic_fetch_sub(&f->inflight, 1);
+	if (f->fail)
+		return f->fail;
+	memcpy(buf, f->data + off, len);
+	atomic_fetch_add(&f->bytes, len);
+	return (ssize_t)len;
+}
+
+static void f_close(dfs_handle *h)
+{
+	free(h->path);
+	free(h);
+}
+
+static void f_destroy(dfs_source *s)
+{
+	fake *f = (fake *)s;
+
+	free(f->data);
+	free(f);
+}
+
+static const dfs_source_ops fake_ops = {
+	.name = "fake", .stat = f_stat, .open = f_open, .pread = f_pread, .close = f_close, .destroy = f_destroy,
+};
+
+static fake *fake_new(size_t size)
+{
+	fake *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->base.ops = &fake_ops;
+	f->size = size;
+	f->data = malloc(size ? size : 1);
+	assert_non_null(f->data);
+	for (size_t i = 0; i < size; i++)
+		f->data[i] = byte_at(i);
+	return f;
+}
+
+static int64_t stat_of(dfs_source *ra, const char *name)
+{
+	json_object *o = json_object_new_object(), *sec, *v;
+	int64_t r = -1;
+
+	ra->ops->stats_json(ra, o);
+	if (json_object_object_get_ex(o, "readahead", &sec) && json_object_object_get_ex(sec, name, &v))
+		r = json_object_get_int64(v);
+	json_object_put(o);
+	return r;
+}
+
+static void check_range(const uint8_t *buf, size_t off, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] != byte_at(off + i))
+			fail_msg("byte %zu of read at %zu differs", i, off);
+}
+
+static void test_sequential(void **state)
+{
+	size_t size = 40 * MiB + 123;
+	fake *f = fake_new(size);
+	dfs_source *ra = dfs_readahead_new(&f->base, 16 * MiB, 64 * MiB, MiB, 4);
+	dfs_handle *h;
+	uint8_t *buf = malloc(MiB);
+	size_t off = 0;
+
+	(void)state;
+	f->delay_us = 1000;
+	assert_non_null(ra);
+	assert_int_equal(dfs_open(ra, "/f", NULL, &h), 0);
+	while (off < size) {
+		ssize_t n = dfs_pread(h, buf, MiB, off);
+		assert_true(n > 0);
+		check_range(buf, off, (size_t)n);
+		off += (size_t)n;
+	}
+	assert_int_equal(dfs_pread(h, buf, MiB, off), 0);
+	dfs_close(h);
+	/* Fetched in chunks, all of it used, each byte fetched once. */
+	assert_true(stat_of(ra, "chunks") > 0);
+	assert_int_equal(stat_of(ra, "direct_reads"), 0);
+	assert_true(atomic_load(&f->bytes) == size);
+	assert_true(atomic_load(&f->reads) < 20);
+	assert_true(atomic_load(&f->max_inflight) > 1); /* chunks fetched in parallel */
+	assert_int_equal(stat_of(ra, "memory_in_use"), 0);
+	dfs_source_destroy(ra);
+	free(buf);
+}
+
+static void test_random_reads_are_direct(void **state)
+{
+	size_t size = 64 * MiB;
+	fake *f = fake_new(size);
+	dfs_source *ra = dfs_readahead_new(&f->base, 16 * MiB, 64 * MiB, MiB, 4);
+	dfs_handle *h;
+	uint8_t buf[8192];
+	unsigned seed = 7;
+
+	(void)state;
+	assert_int_equal(dfs_open(ra, "/f", NULL, &h), 0);
+	for (int i = 0; i < 300; i++) {
+		size_t off = 16 * MiB + (size_t)rand_r(&seed) % (size - 16 * MiB - sizeof(buf));
+		size_t len = 1 + (size_t)rand_r(&seed) % sizeof(buf);
+		ssize_t n = dfs_pread(h, buf, len, off);
+		assert_int_equal(n, (ssize_t)len);
+		check_range(buf, off, len);
+	}
+	dfs_close(h);
+	/* Random readers cost no more than what they read. */
+	assert_true(atomic_load(&f->bytes) < 300 * sizeof(buf) + 16 * MiB);
+	dfs_source_destroy(ra);
+}
+
+static void test_budget(void **state)
+{
+	size_t size = 32 * MiB;
+	fake *f = fake_new(size);
+	/* Two pages of budget for everything: read-ahead stays under it. */
+	dfs_source *ra = dfs_readahead_new(&f->base, 16 * MiB, 2 * MiB, MiB, 4);
+	dfs_handle *h1, *h2;
+	uint8_t *buf = malloc(MiB);
+
+	(void)state;
+	f->delay_us = 2000;
+	assert_int_equal(dfs_open(ra, "/f", NULL, &h1), 0);
+	assert_int_equal(dfs_open(ra, "/f", NULL, &h2), 0);
+	for (size_t off = 0; off < size; off += MiB) {
+		assert_int_equal(dfs_pread(h1, buf, MiB, off), MiB);
+		check_range(buf, off, MiB);
+		assert_true(stat_of(ra, "memory_in_use") <= 2 * MiB);
+		assert_int_equal(dfs_pread(h2, buf, MiB, off), MiB);
+		check_range(buf, off, MiB);
+	}
+	assert_true(stat_of(ra, "over_budget") > 0);
+	dfs_close(h1);
+	dfs_close(h2);
+	dfs_source_destroy(ra);
+	free(buf);
+}
+
+typedef struct thr {
+	dfs_handle *h;
+	int id;
+	int bad;
+} thr;
+
+static void *reader(void *arg)
+{
+	thr *t = arg;
+	uint8_t *buf = malloc(MiB);
+
+	/* Each thread takes every 4th page of one handle, in order, as the
+	 * kernel's parallel FUSE reads do. */
+	for (size_t p = (size_t)t->id; p < 24; p += 4) {
+		ssize_t n = dfs_pread(t->h, buf, MiB, p * MiB);
+		if (n != MiB)
+			t->bad++;
+		else
+			for (size_t i = 0; i < MiB; i += 4096)
+				if (buf[i] != byte_at(p * MiB + i))
+					t->bad++;
+	}
+	free(buf);
+	return NULL;
+}
+
+static void test_parallel_readers_one_handle(void **state)
+{
+	fake *f = fake_new(24 * MiB);
+	dfs_source *ra = dfs_readahead_new(&f->base, 16 * MiB, 64 * MiB, MiB, 4);
+	dfs_handle *h;
+	pthread_t th[4];
+	thr t[4];
+
+	(void)state;
+	f->delay_us = 3000;
+	assert_int_equal(dfs_open(ra, "/f", NULL, &h), 0);
+	for (int i = 0; i < 4; i++) {
+		t[i] = (thr){ .h = h, .id = i };
+		assert_int_equal(pthread_create(&th[i], NULL, reader, &t[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(t[i].bad, 0);
+	}
+	dfs_close(h);
+	/* Chunks in flight were waited for, not fetched twice. */
+	assert_true(atomic_load(&f->bytes) <= 24 * MiB + 4 * MiB);
+	dfs_source_destroy(ra);
+}
+
+static void test_close_with_fetches_in_flight_and_errors(void **state)
+{
+	fake *f = fake_new(64 * MiB);
+	dfs_source *ra = dfs_readahead_new(&f->base, 32 * MiB, 64 * MiB, MiB, 4);
+	dfs_handle *h;
+	uint8_t *buf = malloc(MiB);
+
+	(void)state;
+	f->delay_us = 20000;
+	assert_int_equal(dfs_open(ra, "/f", NULL, &h), 0);
+	assert_int_equal(dfs_pread(h, buf, MiB, 0), MiB);
+	dfs_close(h);  /* chunks still being fetched: freed by their fetchers */
+	f->fail = -EIO;
+	assert_int_equal(dfs_open(ra, "/f", NULL, &h), 0);
+	assert_int_equal(dfs_pread(h, buf, MiB, 0), -EIO);
+	dfs_close(h);
+	dfs_source_destroy(ra); /* waits for every fetch; valgrind checks the rest */
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sequential),
+		cmocka_unit_test(test_random_reads_are_direct),
+		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_parallel_readers_one_handle),
+		cmocka_unit_test(test_close_with_fetches_in_flight_and_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
