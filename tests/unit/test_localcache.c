@@ -383,6 +383,24 @@ static void test_sizes_hit_miss(void **state)
 	lc_close(c);
 }
 
+/* page_size 0 means the default of 1 MiB. */
+static void test_default_page_size(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 64ull << 20, 0);
+	lc_cache *c = open_ok(&o);
+	src s = {.size = (3u << 20) / 2, .seed = 3};
+	lc_key k;
+
+	assert_int_equal(lc_page_size(c), 1u << 20);
+	lc_make_key(&k, "default", "v");
+	get_check(c, &k, 0, &s, 1u << 20, false);
+	get_check(c, &k, 1, &s, 1u << 20, false);
+	get_check(c, &k, 1, &s, 1u << 20, true);
+	get_check(c, &k, 0, &s, 1u << 20, true);
+	lc_close(c);
+}
+
 static void test_fetch_error_passed_through(void **state)
 {
 	fx *f = *state;
@@ -1384,6 +1402,7 @@ int main(void)
 		cmocka_unit_test(test_make_key),
 		cmocka_unit_test(test_page_name_roundtrip),
 		cmocka_unit_test_setup_teardown(test_sizes_hit_miss, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_default_page_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_error_passed_through, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cap_holds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lru_order, setup, teardown),
