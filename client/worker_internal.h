@@ -12,6 +12,7 @@
 struct auth_stream;
 
 struct dfs_worker_conn {
+	int refs;                          /* __atomic; freed at 0 */
 	char *target;
 	grpc_channel *ch;
 	bool auth;

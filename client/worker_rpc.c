@@ -132,6 +132,7 @@ int dfs_worker_conn_new(const dfs_worker_conn_options *opt, dfs_worker_conn **ou
 		rc = -ENOMEM;
 		goto fail;
 	}
+	c->refs = 1;
 	c->auth = !opt->auth_disabled;
 	c->rpc_timeout_ms = opt->rpc_timeout_ms > 0 ? opt->rpc_timeout_ms : DFS_WORKER_DEFAULT_RPC_TIMEOUT_MS;
 	c->stream_timeout_ms = opt->stream_timeout_ms > 0 ? opt->stream_timeout_ms
@@ -191,9 +192,15 @@ fail:
 	return rc;
 }
 
+dfs_worker_conn *dfs_worker_conn_ref(dfs_worker_conn *c)
+{
+	__atomic_fetch_add(&c->refs, 1, __ATOMIC_RELAXED);
+	return c;
+}
+
 void dfs_worker_conn_free(dfs_worker_conn *c)
 {
-	if (!c)
+	if (!c || __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	dfs_worker_auth_close(c);
 	grpc_channel_destroy(c->ch);

@@ -74,9 +74,14 @@ typedef struct dfs_worker_fileinfo {
 void dfs_worker_fileinfo_clear(dfs_worker_fileinfo *fi);
 
 /* Connect lazily: creating the connection sends nothing; the handshake runs
- * before the first call. Returns 0 or -errno with a message in err. */
+ * before the first call. Returns 0 or -errno with a message in err. The new
+ * connection holds one reference. */
 int dfs_worker_conn_new(const dfs_worker_conn_options *opt, dfs_worker_conn **out,
 			char *err, size_t errlen);
+/* Connections are reference counted, so that a pool may drop a worker
+ * while open files still read from it. */
+dfs_worker_conn *dfs_worker_conn_ref(dfs_worker_conn *c);
+/* Drop a reference; the last one closes the channel. NULL is ignored. */
 void dfs_worker_conn_free(dfs_worker_conn *c);
 const char *dfs_worker_conn_target(const dfs_worker_conn *c);
 

@@ -16,13 +16,15 @@
 
 typedef struct worker_source {
 	dfs_source base;
-	dfs_worker_conn *conn;
+	dfs_worker_conn *conn;        /* one-worker source; NULL with a picker */
+	dfs_worker_picker picker;
 	char *root;
 } worker_source;
 
 typedef struct worker_handle {
 	dfs_handle base;
 	char *uri;
+	dfs_worker_conn *conn;        /* the file's worker, held while open */
 	/* One open stream, continued while reads are sequential. */
 	pthread_mutex_t mu;
 	dfs_worker_read *rd;
@@ -46,6 +48,14 @@ static int make_uri(worker_source *w, const char *path, char **out)
 	return 0;
 }
 
+/* The worker for uri, as a reference the caller drops; NULL: none. */
+static dfs_worker_conn *pick(worker_source *w, const char *uri)
+{
+	if (w->conn)
+		return dfs_worker_conn_ref(w->conn);
+	return w->picker.pick(w->picker.arg, uri);
+}
+
 static void to_attr(const dfs_worker_fileinfo *fi, dfs_attr *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -67,16 +77,23 @@ static int w_stat(dfs_source *s, const char *path, dfs_attr *out)
 {
 	worker_source *w = (worker_source *)s;
 	dfs_worker_fileinfo fi;
+	dfs_worker_conn *conn;
 	char *uri;
 	int rc = make_uri(w, path, &uri);
 
 	if (rc < 0)
 		return rc;
-	rc = dfs_worker_get_status(w->conn, uri, &fi, NULL);
+	conn = pick(w, uri);
+	if (!conn) {
+		free(uri);
+		return -DFS_ETRYOTHER;
+	}
+	rc = dfs_worker_get_status(conn, uri, &fi, NULL);
 	if (rc == 0) {
 		to_attr(&fi, out);
 		dfs_worker_fileinfo_clear(&fi);
 	}
+	dfs_worker_conn_free(conn);
 	free(uri);
 	return rc;
 }
@@ -99,12 +116,19 @@ static int w_list(dfs_source *s, const char *path, dfs_list_cb cb, void *arg)
 {
 	worker_source *w = (worker_source *)s;
 	struct list_arg la = { cb, arg };
+	dfs_worker_conn *conn;
 	char *uri;
 	int rc = make_uri(w, path, &uri);
 
 	if (rc < 0)
 		return rc;
-	rc = dfs_worker_list_status(w->conn, uri, list_one, &la, NULL);
+	conn = pick(w, uri);
+	if (!conn) {
+		free(uri);
+		return -DFS_ETRYOTHER;
+	}
+	rc = dfs_worker_list_status(conn, uri, list_one, &la, NULL);
+	dfs_worker_conn_free(conn);
 	free(uri);
 	return rc;
 }
@@ -137,6 +161,11 @@ static int w_open(dfs_source *s, const char *path, const dfs_attr *attr, dfs_han
 		rc = -EISDIR;
 		goto fail;
 	}
+	h->conn = pick(w, h->uri);
+	if (!h->conn) {
+		rc = -DFS_ETRYOTHER;
+		goto fail;
+	}
 	h->base.src = s;
 	pthread_mutex_init(&h->mu, NULL);
 	*out = &h->base;
@@ -151,7 +180,6 @@ fail:
 static ssize_t w_pread(dfs_handle *hh, void *buf, size_t len, uint64_t off)
 {
 	worker_handle *h = (worker_handle *)hh;
-	worker_source *w = (worker_source *)hh->src;
 	uint64_t size = hh->attr.size;
 	size_t done = 0;
 	ssize_t rc = 0;
@@ -170,7 +198,7 @@ static ssize_t w_pread(dfs_handle *hh, void *buf, size_t len, uint64_t off)
 		 * (the worker's window does the read-ahead); a random read
 		 * asks for exactly its range. */
 		uint64_t want = off == h->last_end ? size - off : len;
-		rc = dfs_worker_read_open(w->conn, h->uri, size, off, want, &h->rd, NULL);
+		rc = dfs_worker_read_open(h->conn, h->uri, size, off, want, &h->rd, NULL);
 		if (rc < 0)
 			goto out;
 		h->rd_pos = off;
@@ -207,6 +235,7 @@ static void w_close(dfs_handle *hh)
 	worker_handle *h = (worker_handle *)hh;
 
 	dfs_worker_read_close(h->rd);
+	dfs_worker_conn_free(h->conn);
 	pthread_mutex_destroy(&h->mu);
 	free(h->uri);
 	free(h->base.path);
@@ -217,8 +246,11 @@ static void w_stats_json(dfs_source *s, void *obj)
 {
 	worker_source *w = (worker_source *)s;
 	dfs_worker_conn_stats st;
-	json_object *o = json_object_new_object();
+	json_object *o;
 
+	if (!w->conn)
+		return;   /* a picker source: the pool reports its connections */
+	o = json_object_new_object();
 	if (!o)
 		return;
 	dfs_worker_conn_get_stats(w->conn, &st);
@@ -240,6 +272,8 @@ static void w_destroy(dfs_source *s)
 	worker_source *w = (worker_source *)s;
 
 	dfs_worker_conn_free(w->conn);
+	if (w->picker.destroy)
+		w->picker.destroy(w->picker.arg);
 	free(w->root);
 	free(w);
 }
@@ -255,34 +289,54 @@ static const dfs_source_ops worker_ops = {
 	.destroy = w_destroy,
 };
 
-dfs_source *dfs_worker_source_new(const dfs_worker_options *opt, char *err, size_t errlen)
+static worker_source *source_alloc(const char *ufs_root, char *err, size_t errlen)
 {
 	worker_source *w;
-	int rc;
 
-	if (!opt->ufs_root || !*opt->ufs_root) {
+	if (!ufs_root || !*ufs_root) {
 		snprintf(err, errlen, "worker source: no UFS root URI");
 		return NULL;
 	}
 	w = calloc(1, sizeof(*w));
-	if (!w) {
+	if (w)
+		w->root = strdup(ufs_root);
+	if (!w || !w->root) {
 		snprintf(err, errlen, "worker source: out of memory");
-		return NULL;
-	}
-	w->root = strdup(opt->ufs_root);
-	if (!w->root) {
-		snprintf(err, errlen, "worker source: out of memory");
-		free(w);
-		return NULL;
-	}
-	rc = dfs_worker_conn_new(&opt->conn, &w->conn, err, errlen);
-	if (rc < 0) {
-		free(w->root);
 		free(w);
 		return NULL;
 	}
 	w->base.ops = &worker_ops;
 	w->base.inner = NULL;
+	return w;
+}
+
+dfs_source *dfs_worker_source_new(const dfs_worker_options *opt, char *err, size_t errlen)
+{
+	worker_source *w = source_alloc(opt->ufs_root, err, errlen);
+
+	if (!w)
+		return NULL;
+	if (dfs_worker_conn_new(&opt->conn, &w->conn, err, errlen) < 0) {
+		free(w->root);
+		free(w);
+		return NULL;
+	}
+	return &w->base;
+}
+
+dfs_source *dfs_worker_source_new_picker(const char *ufs_root, const dfs_worker_picker *p,
+					 char *err, size_t errlen)
+{
+	worker_source *w;
+
+	if (!p || !p->pick) {
+		snprintf(err, errlen, "worker source: no worker picker");
+		return NULL;
+	}
+	w = source_alloc(ufs_root, err, errlen);
+	if (!w)
+		return NULL;
+	w->picker = *p;
 	return &w->base;
 }
 

@@ -20,10 +20,29 @@ typedef struct dfs_worker_options {
 	dfs_worker_conn_options conn;    /* target, auth, deadlines, chunk size */
 } dfs_worker_options;
 
-/* Returns NULL with a message in err. Sends nothing until the first call. */
+/* One worker. Returns NULL with a message in err. Sends nothing until the
+ * first call. */
 dfs_source *dfs_worker_source_new(const dfs_worker_options *opt, char *err, size_t errlen);
 
-/* The connection under a worker source (for stats and tests). */
+/*
+ * Many workers: pick() chooses the worker for a file's full UFS URI (the key
+ * Alluxio hashes) and returns a reference to its connection (the source
+ * drops it with dfs_worker_conn_free when done; an open file keeps its
+ * worker until closed), or NULL when there is none (the operation then
+ * fails with -DFS_ETRYOTHER). pick is called from many threads. destroy, if
+ * not NULL, is called with arg when the source is destroyed.
+ */
+typedef struct dfs_worker_picker {
+	dfs_worker_conn *(*pick)(void *arg, const char *uri);
+	void (*destroy)(void *arg);
+	void *arg;
+} dfs_worker_picker;
+
+dfs_source *dfs_worker_source_new_picker(const char *ufs_root, const dfs_worker_picker *p,
+					 char *err, size_t errlen);
+
+/* The connection of a one-worker source (for stats and tests); NULL for a
+ * picker source. */
 dfs_worker_conn *dfs_worker_source_conn(dfs_source *s);
 
 #endif

@@ -162,6 +162,14 @@ class WorkerClientTest(unittest.TestCase):
         out = self.expect_ok("concurrent", "/big", self.local("big"), "16", "25", opts=["--stats"])
         self.assertEqual(fields(out[-1])["handshakes"], "1")
 
+    def test_picker_source(self):
+        # the many-worker form of the source (a picker handing out connections)
+        out = self.expect_ok("concurrent", "/dir/small", self.local("dir/small"), "4", "10",
+                             opts=["--picker", "--stats"])
+        self.assertEqual(fields(out[-1])["handshakes"], "1")
+        self.expect_ok("list", "/dir", opts=["--picker"])
+        self.expect_err("ENOENT", "stat", "/nope", opts=["--picker"])
+
     def test_cache_data_then_hits(self):
         with TestWorker(self.ufs) as w:
             self.expect_ok("cachedata", "/dir/small", worker=w)

@@ -5,7 +5,7 @@
  * "ERR <errno name> grpc=<code> <message> ...", and exits 0 or 3.
  *
  * usage: dfs_worker_driver --target H:P --root URI [--no-auth] [--user U]
- *          [--timeout-ms N] [--stream-timeout-ms N] [--chunk N] [--stats] CMD ARGS
+ *          [--timeout-ms N] [--stream-timeout-ms N] [--chunk N] [--stats] [--picker] CMD ARGS
  *   stat PATH | exists PATH | list PATH | cachedata PATH
  *   read PATH LOCALFILE NRANDOM SEED       byte-exact sequential + random reads
  *   concurrent PATH LOCALFILE THREADS N    N random reads per thread, one channel
@@ -484,6 +484,18 @@ static int list_count(void *arg, const char *name, const dfs_attr *attr)
 	return 0;
 }
 
+/* --picker: the many-worker form of the source, with one worker behind it. */
+static dfs_worker_conn *pick_one(void *arg, const char *uri)
+{
+	(void)uri;
+	return dfs_worker_conn_ref(arg);
+}
+
+static void pick_destroy(void *arg)
+{
+	dfs_worker_conn_free(arg);
+}
+
 /* DFS_WORKER_LOG=1: show the client's log (every failed call with its status). */
 static void log_stderr(int level, const char *msg)
 {
@@ -501,7 +513,7 @@ int main(int argc, char **argv)
 	dfs_worker_options o;
 	dfs_worker_error we;
 	char err[256], uri[8192];
-	bool print_stats = false;
+	bool print_stats = false, use_picker = false;
 	double t0;
 	int i, ret = 3, rc;
 	const char *cmd;
@@ -519,6 +531,7 @@ int main(int argc, char **argv)
 		else if (OPT("--chunk")) o.conn.chunk_size = (uint32_t)atoi(v);
 		else if (strcmp(a, "--no-auth") == 0) o.conn.auth_disabled = true;
 		else if (strcmp(a, "--stats") == 0) print_stats = true;
+		else if (strcmp(a, "--picker") == 0) use_picker = true;
 		else {
 			usage();
 			return 2;
@@ -535,12 +548,25 @@ int main(int argc, char **argv)
 	cmd = argv[i++];
 	if (getenv("DFS_WORKER_LOG"))
 		o.conn.log = log_stderr;
-	src = dfs_worker_source_new(&o, err, sizeof(err));
+	if (use_picker) {
+		dfs_worker_picker pk = { pick_one, pick_destroy, NULL };
+		if (dfs_worker_conn_new(&o.conn, &conn, err, sizeof(err)) < 0) {
+			printf("ERR %s\n", err);
+			return 3;
+		}
+		pk.arg = conn;
+		src = dfs_worker_source_new_picker(o.ufs_root, &pk, err, sizeof(err));
+		if (!src)
+			dfs_worker_conn_free(conn);
+	} else {
+		src = dfs_worker_source_new(&o, err, sizeof(err));
+		if (src)
+			conn = dfs_worker_source_conn(src);
+	}
 	if (!src) {
 		printf("ERR %s\n", err);
 		return 3;
 	}
-	conn = dfs_worker_source_conn(src);
 	t0 = now_s();
 #define NEED(n) do { if (argc - i < (n)) { usage(); ret = 2; goto out; } } while (0)
 	if (strcmp(cmd, "stat") == 0) {
