@@ -18,7 +18,9 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 import etcd_testlib  # noqa: E402
-from dorafs_testlib import DORAFS  # noqa: E402
+from dorafs_testlib import BUILD, DORAFS  # noqa: E402
+
+TEST_WORKER = os.path.join(BUILD, "tests", "servers", "worker", "dfs_test_worker")
 
 
 def workers(opts, check=True):
@@ -180,6 +182,37 @@ class EtcdMembership(unittest.TestCase):
         self.etcd.add_worker("e", cluster=self.cluster, ttl=600)
         f.wait(lambda s: hosts(s) == ["b", "c", "d", "e"], 5, "worker e after restart")
         self.assertEqual(f.close(), 0)
+
+    @unittest.skipUnless(os.path.exists(TEST_WORKER), "dfs_test_worker not built")
+    def test_real_worker_registration(self):
+        """The test worker registers through etcd_register_worker (lease +
+        keep-alive); dorafs sees it, routes to it, and sees it die."""
+        ident = str(uuid.uuid4())
+        ufs = tempfile.mkdtemp(prefix="dorafs-ufs-")
+        self.addCleanup(shutil.rmtree, ufs, ignore_errors=True)
+        w = subprocess.Popen([TEST_WORKER, "--ufs", ufs, "--no-cache", "--no-auth", "--etcd", self.etcd.url,
+                              "--cluster", self.cluster, "--lease-ttl", "2", "--identity", ident],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+        def kill():
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+            w.stdout.close()
+        self.addCleanup(kill)
+        port = int(w.stdout.readline().split()[1])
+        f = self.follow()
+        st = f.wait(lambda s: hosts(s) == ["127.0.0.1"], 10, "the test worker")
+        self.assertEqual(st["workers"][0]["identity"], ident)
+        self.assertEqual(st["workers"][0]["rpc_port"], port)
+        r = subprocess.run([DORAFS, "locate", "--json", "-o", self.opts, "s3://b/k"], capture_output=True, text=True)
+        self.assertEqual(json.loads(r.stdout)[0]["workers"][0]["rpc_port"], port, r.stderr)
+        # Kept alive past its 2 s TTL, then killed: it expires.
+        time.sleep(3)
+        self.assertEqual(hosts(f.last), ["127.0.0.1"])
+        w.kill()
+        st = f.wait(lambda s: hosts(s) == [], 15, "the killed worker to expire")
+        self.assertEqual(hosts(st, live=False), ["127.0.0.1"])
 
     def test_unreachable_and_bad_endpoints(self):
         r = subprocess.run([DORAFS, "workers", "-o", "membership=ETCD,etcd_endpoints=http://127.0.0.1:1"],
