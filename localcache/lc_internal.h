@@ -60,12 +60,12 @@ void pf_fanout_name(uint64_t file_hi, char out[3]);
 int pf_parse_name(const char *name, unsigned fan, lc_pkey *pk);
 
 /*
- * Write a page into a new temp file `name` in tmpfd. On success *fd is the
- * open (read-write) temp file and *st its stat after the write. Returns 0 or
+ * Write a page (its data_sum is computed here) into a new temp file `name`
+ * in tmpfd. On success *fd is the open (read-write) temp file. Returns 0 or
  * -errno; on failure nothing is left behind.
  */
 int pf_write_temp(int tmpfd, const char *name, const lc_header *h,
-		  const void *data, int *fd, struct stat *st);
+		  const void *data, int *fd);
 
 /* Outcome of checking a stored page against what it should hold. */
 enum pf_verdict {

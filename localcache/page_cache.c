@@ -161,7 +161,7 @@ static int store_page(lc_cache *c, lc_entry *e, uint64_t version,
 	uint64_t actual;
 	struct stat st;
 	const char *what;
-	int rc;
+	int rc, wfd;
 
 	if (!sp_may_store(c))
 		return -EAGAIN; /* degraded: not an attempt, not an error */
@@ -174,12 +174,25 @@ static int store_page(lc_cache *c, lc_entry *e, uint64_t version,
 	snprintf(tmp, sizeof(tmp), "%ld-%" PRIu64, (long)getpid(),
 		 atomic_fetch_add(&c->tmp_seq, 1));
 	what = "write";
-	rc = pf_write_temp(c->tmpfd, tmp, &h, data, fd, &st);
+	rc = pf_write_temp(c->tmpfd, tmp, &h, data, &wfd);
 	if (rc) {
 		sp_cancel(c, reserved);
 		goto fail;
 	}
-
+	/* Readers get a read-only descriptor, and the writer's is closed
+	 * before measuring: closing is when XFS trims the blocks it
+	 * speculatively allocated past the end. If the reopen fails the
+	 * writer's descriptor serves as well. */
+	*fd = openat(c->tmpfd, tmp, O_RDONLY | O_CLOEXEC);
+	if (*fd >= 0)
+		close(wfd);
+	else
+		*fd = wfd;
+	if (fstat(*fd, &st) < 0) {
+		rc = -errno;
+		sp_cancel(c, reserved);
+		goto fail_file;
+	}
 	actual = (uint64_t)st.st_blocks * 512;
 	if (actual < reserved)
 		actual = reserved;
@@ -188,6 +201,8 @@ static int store_page(lc_cache *c, lc_entry *e, uint64_t version,
 	if (rc)
 		goto fail_file;
 
+	/* The name is ours while the entry is in flight: nobody opens or
+	 * unlinks it, so no lock is needed to rename into it. */
 	pf_page_name(&e->pk, name);
 	what = "rename";
 	if (renameat(c->tmpfd, tmp, c->rootfd, name) < 0) {
@@ -204,16 +219,6 @@ static int store_page(lc_cache *c, lc_entry *e, uint64_t version,
 		if (rc) {
 			sp_release(c, actual);
 			goto fail_file;
-		}
-	}
-	/* Readers get a read-only descriptor: the name is still ours (the
-	 * entry is in flight), so this opens our file. On failure the
-	 * read-write one serves as well. */
-	{
-		int rd = openat(c->rootfd, name, O_RDONLY | O_CLOEXEC);
-		if (rd >= 0) {
-			close(*fd);
-			*fd = rd;
 		}
 	}
 	e->charge = actual;

@@ -190,7 +190,7 @@ int pf_parse_name(const char *name, unsigned fan, lc_pkey *pk)
 }
 
 int pf_write_temp(int tmpfd, const char *name, const lc_header *h,
-		  const void *data, int *fdp, struct stat *st)
+		  const void *data, int *fdp)
 {
 	unsigned char hdr[LC_HDR_SIZE];
 	lc_header hh = *h;
@@ -230,10 +230,6 @@ int pf_write_temp(int tmpfd, const char *name, const lc_header *h,
 			goto fail;
 		}
 		done += (size_t)w;
-	}
-	if (fstat(fd, st) < 0) {
-		rc = -errno;
-		goto fail;
 	}
 	*fdp = fd;
 	return 0;
