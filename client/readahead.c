@@ -116,8 +116,11 @@ static void fetch_job(gpointer data, gpointer user)
 	free(j);
 }
 
-/* Queue chunks until the window ahead of `pos` is covered. Lock held. */
-static void schedule(ra_handle *h, uint64_t pos)
+/* Queue chunks until the window ahead of `pos` is covered. Lock held. If
+ * `mine` is given, the chunk holding `pos` itself is not queued but handed
+ * back: the reader, who would only wait for it, fetches it on its own
+ * thread (one thread switch less per small file or first chunk). */
+static void schedule(ra_handle *h, uint64_t pos, chunk **mine)
 {
 	ra_source *ra = h->ra;
 	uint64_t size = h->base.attr.size, end = pos + h->window;
@@ -156,6 +159,11 @@ static void schedule(ra_handle *h, uint64_t pos)
 		}
 		c->off = h->ahead_end;
 		c->len = (size_t)len;
+		if (mine && !*mine && pos >= c->off && pos < c->off + c->len) {
+			free(j);
+			*mine = c;
+			goto queued;
+		}
 		*j = (job){ .h = h, .c = c };
 		atomic_fetch_add(&h->refs, 1);
 		if (!g_thread_pool_push(ra->pool, j, NULL)) {
@@ -166,6 +174,7 @@ static void schedule(ra_handle *h, uint64_t pos)
 			free(j);
 			return;
 		}
+queued:
 		g_queue_push_tail(&h->chunks, c);
 		atomic_fetch_add(&ra->chunks, 1);
 		atomic_fetch_add(&ra->chunk_bytes, len);
@@ -212,8 +221,26 @@ static ssize_t ra_pread(dfs_handle *dh, void *buf, size_t len, uint64_t off)
 		h->window = FIRST_WINDOW < ra->max_window ? FIRST_WINDOW : ra->max_window;
 	if (off + len > h->next_off || !seq)
 		h->next_off = off + len;
-	if (h->window)
-		schedule(h, off);
+	if (h->window) {
+		chunk *mine = NULL;
+
+		schedule(h, off, &mine);
+		if (mine) {
+			ssize_t n;
+
+			pthread_mutex_unlock(&h->lock);
+			n = dfs_pread_full(h->inner, mine->buf, mine->len, mine->off);
+			pthread_mutex_lock(&h->lock);
+			if (n >= 0 && (size_t)n != mine->len)
+				n = -EIO;
+			mine->state = n < 0 ? (int)n : 1;
+			if (n < 0)
+				atomic_fetch_add(&ra->errors, 1);
+			if (mine->dropped)
+				chunk_free(ra, mine);
+			pthread_cond_broadcast(&h->cond);
+		}
+	}
 	while (done < len) {
 		uint64_t pos = off + done;
 		GList *l = find_chunk(h, pos);
@@ -246,7 +273,7 @@ static ssize_t ra_pread(dfs_handle *dh, void *buf, size_t len, uint64_t off)
 			/* Finished a chunk: the reader keeps up, widen the window. */
 			chunk_drop(h, l);
 			h->window = h->window * 2 < ra->max_window ? h->window * 2 : ra->max_window;
-			schedule(h, pos + n);
+			schedule(h, pos + n, NULL);
 		}
 	}
 	/* Chunks a window behind the reader will not be read. */
