@@ -115,6 +115,43 @@ class WorkerClientTest(unittest.TestCase):
             self.assertTrue(out[0].startswith("OK size=1"), out)
             self.assertEqual(fields(out[-1])["handshakes"], "2", out)
 
+    def _twice(self, args, between):
+        with TestWorker(self.ufs) as w:
+            p = subprocess.Popen(driver_args(w, *args, opts=["--stats"]), stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, text=True)
+            try:
+                lines = []
+                while True:
+                    line = p.stdout.readline()
+                    self.assertTrue(line, lines)
+                    lines.append(line)
+                    if line.strip() == "READY":
+                        break
+                between(w)
+                p.stdin.write("go\n")
+                p.stdin.flush()
+                out = p.communicate(timeout=60)[0].splitlines()
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+            return out, w.stats()
+
+    def test_reauthenticates_when_worker_forgets_channel(self):
+        # The stream stays open but the worker no longer knows the id (as
+        # Alluxio's stale-channel purge): calls get UNAUTHENTICATED, the
+        # client authenticates again and retries, for unary calls and reads.
+        def purge(w):
+            w.send_signal(signal.SIGUSR1)
+            time.sleep(0.5)
+        for args in (["stat2", "/one"], ["read2", "/dir/small", self.local("dir/small")]):
+            out, st = self._twice(args, purge)
+            self.assertTrue(out[0].startswith("OK"), out)
+            f = fields(out[-1])
+            self.assertEqual(f["handshakes"], "2", out)
+            self.assertEqual(f["unauthenticated"], "1", out)
+            self.assertEqual(st["unauthenticated_calls"], 1)
+
     # -- metadata ----------------------------------------------------------
 
     def test_get_status_file_dir_missing(self):

@@ -12,6 +12,10 @@
  *    in a page cache (localcache), so a miss reads the UFS and a repeat is a
  *    hit, as in Alluxio's PagedDoraWorker.
  *
+ * SIGUSR1 makes it forget every registered channel id while the
+ * authentication streams stay open (Alluxio's stale-channel purge), so
+ * clients must re-authenticate on UNAUTHENTICATED.
+ *
  * Counters (RPCs by method, pages from cache vs UFS, ...) are written as
  * "key value" lines to --stats-file every 100 ms when they change.
  *
@@ -179,6 +183,19 @@ static void reg_remove(const char *id)
 			break;
 		}
 	}
+	pthread_mutex_unlock(&reg_mu);
+}
+
+/* SIGUSR1: forget every channel (as Alluxio's stale-channel purge, or a
+ * worker that lost its state) while the streams stay open. */
+static void reg_clear(void)
+{
+	size_t i;
+
+	pthread_mutex_lock(&reg_mu);
+	for (i = 0; i < reg_n; i++)
+		free(reg_ids[i]);
+	reg_n = 0;
 	pthread_mutex_unlock(&reg_mu);
 }
 
@@ -1174,12 +1191,14 @@ static slot *slot_new(grpc_server *server, grpc_completion_queue *scq)
 	return s;
 }
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, purge;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stopping = 1;
+	if (sig == SIGUSR1)
+		purge = 1;
+	else
+		stopping = 1;
 }
 
 static void *stats_loop(void *arg)
@@ -1325,6 +1344,7 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	dfs_grpc_ref();
@@ -1362,6 +1382,11 @@ int main(int argc, char **argv)
 		grpc_event ev = grpc_completion_queue_next(scq, dfs_grpc_deadline_ms(200), NULL);
 		slot *s;
 
+		if (purge) {
+			purge = 0;
+			reg_clear();
+			fprintf(stderr, "dfs_test_worker: forgot every channel id (SIGUSR1)\n");
+		}
 		if (ev.type != GRPC_OP_COMPLETE)
 			continue;
 		s = ev.tag;

@@ -13,6 +13,7 @@
  *                                          line on stdin, then read the rest
  *   stat2 PATH                             stat, print READY, wait for a line on
  *                                          stdin, stat again (same connection)
+ *   read2 PATH LOCALFILE                   the same with `read`
  *   bench PATH LOCALFILE SECONDS           ReadBlock MB/s vs a plain gRPC stream of
  *                                          the same cached bytes (and vs pread of
  *                                          LOCALFILE), GetStatus round trips per s
@@ -632,6 +633,17 @@ int main(int argc, char **argv)
 		t0 = now_s();
 		rc = dfs_stat(src, argv[i], &a);
 		ret = rc < 0 ? fail(rc, NULL, t0) : (printf("OK size=%" PRIu64 "\n", a.size), 0);
+	} else if (strcmp(cmd, "read2") == 0) {
+		char line[16];
+		NEED(2);
+		ret = cmd_read(argv[i], argv[i + 1], 3, 1);
+		if (ret != 0)
+			goto out;
+		printf("READY\n");
+		fflush(stdout);
+		if (!fgets(line, sizeof(line), stdin))
+			goto out;
+		ret = cmd_read(argv[i], argv[i + 1], 3, 2);
 	} else if (strcmp(cmd, "slowread") == 0) {
 		NEED(1);
 		ret = cmd_slowread(argv[i]);

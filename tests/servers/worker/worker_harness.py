@@ -83,8 +83,8 @@ class TestWorker:
         self.proc.stdout.close()
         self._err.close()
         self.proc = None
-        check_sanitizers("dfs_test_worker", open(os.path.join(self.workdir, "worker.stderr"),
-                                                 errors="replace").read())
+        with open(os.path.join(self.workdir, "worker.stderr"), errors="replace") as f:
+            check_sanitizers("dfs_test_worker", f.read())
 
     def __enter__(self):
         return self.start()
