@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "grpc/block_worker.pb-c.h"
+#include "grpc/common.pb-c.h"
 #include "grpc/file_system_master.pb-c.h"
 #include "grpc/sasl_server.pb-c.h"
 
@@ -128,4 +129,37 @@ int dfs_wire_sasl_challenge(const char *authzid, const char *user, const char *p
 	rc = pack(&m.base, out, len);
 	free(plain);
 	return rc;
+}
+
+void dfs_wire_pmode(uint32_t mode, void *pmode)
+{
+	Alluxio__Grpc__PMode *p = pmode;
+
+	alluxio__grpc__pmode__init(p);
+	p->ownerbits = (Alluxio__Grpc__Bits)(((mode >> 6) & 7) + 1);
+	p->groupbits = (Alluxio__Grpc__Bits)(((mode >> 3) & 7) + 1);
+	p->otherbits = (Alluxio__Grpc__Bits)((mode & 7) + 1);
+}
+
+int dfs_wire_mode_from_pmode(const void *pmode, uint32_t *mode)
+{
+	const Alluxio__Grpc__PMode *p = pmode;
+	int b[3] = { (int)p->ownerbits, (int)p->groupbits, (int)p->otherbits };
+	int i;
+
+	*mode = 0;
+	for (i = 0; i < 3; i++) {
+		if (b[i] < ALLUXIO__GRPC__BITS__NONE || b[i] > ALLUXIO__GRPC__BITS__ALL)
+			return -EINVAL;
+		*mode = (*mode << 3) | (uint32_t)(b[i] - 1);
+	}
+	return 0;
+}
+
+int dfs_wire_pack_pmode(uint32_t mode, uint8_t **out, size_t *len)
+{
+	Alluxio__Grpc__PMode p;
+
+	dfs_wire_pmode(mode, &p);
+	return pack(&p.base, out, len);
 }

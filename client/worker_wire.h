@@ -24,4 +24,15 @@ int dfs_wire_sasl_challenge(const char *authzid, const char *user, const char *p
 			    const char *client_id, const char *channel_ref,
 			    uint8_t **out, size_t *len);
 
+/*
+ * POSIX permission bits <-> alluxio.grpc.PMode: each octal digit d is the
+ * Bits enum value d + 1 (NONE=1 ... ALL=8), as Alluxio's Mode.Bits maps them
+ * by name. pmode is an Alluxio__Grpc__PMode (void * keeps protobuf-c types
+ * out of this header).
+ */
+void dfs_wire_pmode(uint32_t mode, void *pmode);
+/* The permission bits of a PMode; -EINVAL if a Bits value is out of range. */
+int dfs_wire_mode_from_pmode(const void *pmode, uint32_t *mode);
+int dfs_wire_pack_pmode(uint32_t mode, uint8_t **out, size_t *len);
+
 #endif

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "grpc/block_worker.pb-c.h"
+#include "grpc/common.pb-c.h"
 #include "grpc/file_system_master.pb-c.h"
 #include "grpc/sasl_server.pb-c.h"
 #include "grpc_util.h"
@@ -238,6 +239,29 @@ static void test_read_response_empty(void **state)
 	assert_int_equal(dl, 0);
 }
 
+static void test_pmode(void **state)
+{
+	Alluxio__Grpc__PMode p;
+	uint8_t *b;
+	size_t n;
+	uint32_t m, back;
+
+	(void)state;
+	assert_int_equal(dfs_wire_pack_pmode(0754, &b, &n), 0);
+	check("pmode_0754.bin", b, n);
+	dfs_wire_pmode(0754, &p);
+	assert_int_equal(p.ownerbits, ALLUXIO__GRPC__BITS__ALL);
+	assert_int_equal(p.groupbits, ALLUXIO__GRPC__BITS__READ_EXECUTE);
+	assert_int_equal(p.otherbits, ALLUXIO__GRPC__BITS__READ);
+	for (m = 0; m < 0777; m++) {
+		dfs_wire_pmode(m, &p);
+		assert_int_equal(dfs_wire_mode_from_pmode(&p, &back), 0);
+		assert_int_equal(back, m);
+	}
+	p.groupbits = (Alluxio__Grpc__Bits)0;
+	assert_int_equal(dfs_wire_mode_from_pmode(&p, &back), -EINVAL);
+}
+
 static void test_status_errno(void **state)
 {
 	(void)state;
@@ -267,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_list_status_response_newer),
 		cmocka_unit_test(test_read_response_newer),
 		cmocka_unit_test(test_read_response_empty),
+		cmocka_unit_test(test_pmode),
 		cmocka_unit_test(test_status_errno),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,6 +16,7 @@ enc alluxio.grpc.block.ReadRequest grpc/block_worker.proto "$proto" read_request
 enc alluxio.grpc.block.ReadRequest grpc/block_worker.proto "$proto" read_request_ack.txt read_request_ack.bin
 enc alluxio.grpc.sasl.SaslMessage grpc/sasl_server.proto "$proto" sasl_challenge.txt sasl_challenge.bin
 enc alluxio.grpc.sasl.SaslMessage grpc/sasl_server.proto "$proto" sasl_success.txt sasl_success.bin
+enc alluxio.grpc.PMode grpc/common.proto "$proto" pmode_0754.txt pmode_0754.bin
 enc alluxio.grpc.file.GetStatusPResponse newer_server.proto "$here" get_status_response_newer.txt get_status_response_newer.bin
 enc alluxio.grpc.file.ListStatusPResponse newer_server.proto "$here" list_status_response_newer.txt list_status_response_newer.bin
 enc alluxio.grpc.file.ReadResponse newer_server.proto "$here" read_response_newer.txt read_response_newer.bin
