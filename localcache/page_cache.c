@@ -23,7 +23,8 @@
  *                before it is published, and read by the last ix_unref.
  *
  * The hit path takes one shard lock: lookup, open, LRU bump, unlock. No
- * syscall but the open, and no global lock.
+ * global lock, and no syscall but the open (plus, every LC_STAMP_EVERY_S per
+ * page, an atime update after unlocking).
  *
  * Slow work (fetching, writing a page, verifying a restored page) happens
  * with no lock held; an entry it works on is pinned with a reference and
