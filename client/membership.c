@@ -153,12 +153,11 @@ static int publish(dfs_membership *m, dfs_worker_list *l, char *err, size_t errl
 	uint64_t gen;
 	bool same;
 
+	/* Lists are immutable once published (readers hold them without a
+	 * lock), so an equal list is dropped, not merged; the time of the
+	 * read is in the status (last_ok). */
 	pthread_mutex_lock(&m->mu);
 	same = list_equal(m->list, l);
-	if (same) {
-		m->list->fetched = l->fetched;
-		m->list->revision = l->revision;
-	}
 	pthread_mutex_unlock(&m->mu);
 	if (same) {
 		dfs_worker_list_unref(l);

@@ -48,8 +48,8 @@ typedef struct dfs_worker_list {
 	size_t n;                  /* all entries: live ones first, in ring order */
 	size_t n_live;             /* w[0..n_live) form the ring */
 	dfs_worker *w;
-	int64_t revision;          /* etcd revision it was read at (0: static) */
-	time_t fetched;            /* when it was read */
+	int64_t revision;          /* etcd revision it was first read at (0: static) */
+	time_t fetched;            /* when it was first read */
 	int refs;                  /* internal */
 } dfs_worker_list;
 
@@ -67,7 +67,8 @@ void dfs_membership_on_change(dfs_membership *m, void (*fn)(void *arg, uint64_t 
 
 /*
  * One-shot read of the membership (etcd range / workers file), publishes
- * it.  For the CLI, and the first read of a mount.  Returns 0, or -1 with a
+ * it.  For the CLI, and the first read of a mount; not while the thread of
+ * dfs_membership_start runs (it does the reading then).  Returns 0, or -1 with a
  * one-line message naming the endpoint or file (the previous list, if any,
  * stays in use).
  */
