@@ -8,9 +8,10 @@
  *    AuthenticatedUserInjector does; the id is dropped when its stream ends;
  *  - BlockWorker GetStatus, ListStatus (batches), Exists, CacheData and
  *    ReadBlock (Alluxio's flow control: at most --window bytes unacked);
- *  - the UFS is a local folder (the client's local source) and data is kept
- *    in a page cache (localcache), so a miss reads the UFS and a repeat is a
- *    hit, as in Alluxio's PagedDoraWorker.
+ *  - the UFS is a local folder or an S3 bucket (the client's own UFS
+ *    sources; --ufs s3://bucket/prefix with -o s3.endpoint=...) and data is
+ *    kept in a page cache (localcache), so a miss reads the UFS and a repeat
+ *    is a hit, as in Alluxio's PagedDoraWorker.
  *
  * SIGUSR1 makes it forget every registered channel id while the
  * authentication streams stay open (Alluxio's stale-channel purge), so
@@ -23,7 +24,7 @@
  * threads are reused). The main thread requests calls on the server queue;
  * each call gets its own completion queue and is served synchronously.
  *
- * Usage: dfs_test_worker --ufs DIR [--ufs-uri URI] [--port N] [--cache-dir DIR]
+ * Usage: dfs_test_worker --ufs DIR|s3://B/P [-o OPTS] [--ufs-uri URI] [--port N] [--cache-dir DIR]
  *        [--page-size N] [--capacity N] [--no-cache] [--no-auth] [--auth-user U]
  *        [--list-batch N] [--window N] [--delay-ms N] [--stats-file F]
  *        [--etcd ENDPOINTS [--identity UUID] [--cluster NAME] [--lease-ttl S]]
@@ -48,12 +49,15 @@
 #include "grpc/block_worker.pb-c.h"
 #include "grpc/file_system_master.pb-c.h"
 #include "grpc/sasl_server.pb-c.h"
+#include "config.h"
 #include "etcd_register.h"
 #include "grpc_util.h"
 #include "hashring.h"
 #include "localcache.h"
 #include "source.h"
 #include "ufs_local.h"
+#include "ufs_s3.h"
+#include "uri.h"
 #include "worker_entity.h"
 #include "worker_uri.h"
 #include "worker_internal.h"   /* dfs_worker_uuid */
@@ -66,7 +70,7 @@
 
 static struct {
 	const char *ufs_dir, *ufs_uri, *cache_dir, *stats_file, *auth_user, *identity, *etcd;
-	const char *cluster;
+	const char *cluster, *ufs_options;
 	int lease_ttl;
 	int port;
 	uint32_t page_size;
@@ -1258,7 +1262,8 @@ static int register_in_etcd(int port, etcd_registration **out)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: dfs_test_worker --ufs DIR [--ufs-uri URI] [--port N] [--cache-dir DIR]\n"
+	fprintf(stderr, "usage: dfs_test_worker --ufs DIR|s3://BUCKET/PREFIX [-o DORAFS_OPTIONS] [--ufs-uri URI]\n"
+		"  [--port N] [--cache-dir DIR]\n"
 		"  [--page-size N] [--capacity N] [--no-cache] [--no-auth] [--auth-user U]\n"
 		"  [--list-batch N] [--window N] [--delay-ms N] [--stats-file F]\n"
 		"  [--etcd ENDPOINTS [--identity UUID] [--cluster NAME] [--lease-ttl S]]\n");
@@ -1284,6 +1289,7 @@ static int parse_args(int argc, char **argv)
 		else if (OPT("--auth-user")) cfg.auth_user = v;
 		else if (OPT("--identity")) cfg.identity = v;
 		else if (OPT("--etcd")) cfg.etcd = v;
+		else if (OPT("-o")) cfg.ufs_options = v;
 		else if (OPT("--cluster")) cfg.cluster = v;
 		else if (OPT("--lease-ttl")) cfg.lease_ttl = atoi(v);
 		else if (strcmp(a, "--no-cache") == 0) cfg.no_cache = true;
@@ -1315,6 +1321,8 @@ int main(int argc, char **argv)
 	bool stats_started = false;
 	struct sigaction sa;
 	etcd_registration *reg = NULL;
+	dfs_config ucfg;
+	dfs_uri uuri;
 
 	if (parse_args(argc, argv) < 0)
 		return 2;
@@ -1326,9 +1334,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dfs_test_worker: --identity must be a UUID\n");
 		return 2;
 	}
-	ufs = dfs_local_source_new(cfg.ufs_dir, err, sizeof(err));
+	/* The UFS, through dorafs's own UFS code, configured as a mount is
+	 * (-o takes the same options, e.g. s3.endpoint=...). */
+	dfs_config_init(&ucfg);
+	if (dfs_uri_parse(cfg.ufs_dir, &uuri, err, sizeof(err)) < 0 ||
+	    (cfg.ufs_options && dfs_config_apply_list(&ucfg, cfg.ufs_options, err, sizeof(err)) < 0)) {
+		fprintf(stderr, "dfs_test_worker: %s\n", err);
+		dfs_config_free(&ucfg);
+		return 2;
+	}
+	if (uuri.scheme && strcmp(uuri.scheme, "s3") == 0)
+		ufs = dfs_s3_source_new(&uuri, &ucfg, err, sizeof(err));
+	else
+		ufs = dfs_local_source_new(uuri.path, err, sizeof(err));
 	if (!ufs) {
 		fprintf(stderr, "dfs_test_worker: %s\n", err);
+		dfs_uri_free(&uuri);
+		dfs_config_free(&ucfg);
 		return 1;
 	}
 	if (!cfg.no_cache) {
@@ -1446,6 +1468,8 @@ out_server:
 		lc_close(cache);
 out_ufs:
 	dfs_source_destroy(ufs);
+	dfs_uri_free(&uuri);
+	dfs_config_free(&ucfg);
 	for (i = 0; i < (int)reg_n; i++)
 		free(reg_ids[i]);
 	free(reg_ids);
