@@ -368,7 +368,8 @@ static enum outcome attempt_once(s3_client *c, const s3_req *q, s3_resp *r, cons
 		snprintf(ifm, sizeof(ifm), "If-Match: \"%s\"", q->if_match);
 		H(ifm);
 	}
-	H("Expect:");
+	/* No "Expect:" line to switch off 100-continue: we never send a body,
+	 * and curl 7.88 would sign the empty header it then does not send. */
 #undef H
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);

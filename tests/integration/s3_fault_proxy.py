@@ -44,6 +44,7 @@ class FaultProxy:
         self.upstream_port = upstream_port
         self.rules = []
         self.counts = {}
+        self.seen = []          # (method, path, headers) of every request
         self.faults = 0
         self.lock = threading.Lock()
         proxy = self
@@ -59,6 +60,7 @@ class FaultProxy:
                 with proxy.lock:
                     k = kind_of(method, path)
                     proxy.counts[k] = proxy.counts.get(k, 0) + 1
+                    proxy.seen.append((method, path, dict(self.headers.items())))
                     rule = next((r for r in proxy.rules if r.matches(method, path)), None)
                     if rule:
                         if rule.count is not None:
