@@ -29,6 +29,7 @@ typedef struct worker_handle {
 	pthread_mutex_t mu;
 	dfs_worker_read *rd;
 	uint64_t rd_pos;         /* file offset the stream delivers next */
+	uint64_t rd_end;         /* end of the stream's range */
 	uint64_t last_end;       /* end of the previous read */
 } worker_handle;
 
@@ -189,7 +190,7 @@ static ssize_t w_pread(dfs_handle *hh, void *buf, size_t len, uint64_t off)
 	if (len > size - off)
 		len = (size_t)(size - off);
 	pthread_mutex_lock(&h->mu);
-	if (h->rd && h->rd_pos != off) {
+	if (h->rd && (h->rd_pos != off || h->rd_pos >= h->rd_end)) {
 		dfs_worker_read_close(h->rd);
 		h->rd = NULL;
 	}
@@ -202,6 +203,7 @@ static ssize_t w_pread(dfs_handle *hh, void *buf, size_t len, uint64_t off)
 		if (rc < 0)
 			goto out;
 		h->rd_pos = off;
+		h->rd_end = off + want;
 	}
 	while (done < len) {
 		ssize_t n = dfs_worker_read_next(h->rd, (char *)buf + done, len - done, NULL);
@@ -216,8 +218,8 @@ static ssize_t w_pread(dfs_handle *hh, void *buf, size_t len, uint64_t off)
 	}
 	rc = (ssize_t)done;
 	h->last_end = off + done;
-	if (h->rd_pos >= size || done < len) {
-		/* at the end: release the stream now */
+	if (h->rd_pos >= h->rd_end || done < len) {
+		/* at the end of its range: release the stream now */
 		dfs_worker_read_close(h->rd);
 		h->rd = NULL;
 	}

@@ -150,13 +150,16 @@ static int cmd_read(const char *path, const char *local, int nrandom, uint64_t s
 		printf("ERR read past EOF returned data\n");
 		goto out;
 	}
-	/* Random offsets and lengths. */
+	/* Random offsets and lengths; every other read continues where the
+	 * previous one ended (a seek, then sequential reading). */
 	for (i = 0; i < nrandom && size > 0; i++) {
-		uint64_t o = rnd(&seed) % size;
+		static uint64_t next;
+		uint64_t o = (i & 1) && next < size ? next : rnd(&seed) % size;
 		size_t len = (size_t)(rnd(&seed) % (2u << 20)) + 1;
 		ssize_t n;
 		if (len > size - o)
 			len = (size_t)(size - o);
+		next = o + len;
 		n = dfs_pread_full(h, buf, len, o);
 		if (n != (ssize_t)len || memcmp(buf, want + o, len) != 0) {
 			if (n < 0)
