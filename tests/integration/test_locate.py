@@ -12,7 +12,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 import etcd_testlib  # noqa: E402
-from dorafs_testlib import DORAFS, SOURCE  # noqa: E402
+from dorafs_testlib import DORAFS, SOURCE, sanitizer_reports  # noqa: E402
 
 DATA = os.path.join(SOURCE, "tests", "unit", "data", "hashring")
 
@@ -36,8 +36,23 @@ def ids(entry):
             else f"0:{int(w['identity']) & (2**64 - 1):016x}" for w in entry["workers"]]
 
 
-class LocateStatic(unittest.TestCase):
+
+class SanitizerChecked(unittest.TestCase):
+    """Under DORAFS_SANITIZE=1, dorafs writes ASan/UBSan reports to files: any fails the test."""
+
     def setUp(self):
+        # Registered first, so it runs after every other cleanup (e.g. after
+        # a --follow process has exited and written its leak report).
+        self.addCleanup(self._check_sanitizer)
+
+    def _check_sanitizer(self):
+        reports = sanitizer_reports()
+        if reports:
+            self.fail("sanitizer reports from dorafs:\n" + reports)
+
+class LocateStatic(SanitizerChecked):
+    def setUp(self):
+        super().setUp()
         self.tmp = tempfile.mkdtemp(prefix="dorafs-locate-")
         self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
         self.workers = os.path.join(self.tmp, "workers")
@@ -100,7 +115,7 @@ class LocateStatic(unittest.TestCase):
         self.assertTrue(r.stdout.startswith("s3://b/k\n  1. worker-"), r.stdout)
 
 
-class LocateEtcd(unittest.TestCase):
+class LocateEtcd(SanitizerChecked):
     @classmethod
     def setUpClass(cls):
         cls.etcd = etcd_testlib.Etcd().start()

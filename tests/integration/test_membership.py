@@ -18,7 +18,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 import etcd_testlib  # noqa: E402
-from dorafs_testlib import BUILD, DORAFS  # noqa: E402
+from dorafs_testlib import BUILD, DORAFS, sanitizer_reports  # noqa: E402
 
 TEST_WORKER = os.path.join(BUILD, "tests", "servers", "worker", "dfs_test_worker")
 
@@ -29,6 +29,20 @@ def workers(opts, check=True):
         raise AssertionError(f"dorafs workers failed ({r.returncode}): {r.stderr}")
     return (json.loads(r.stdout) if r.returncode == 0 else None), r
 
+
+
+class SanitizerChecked(unittest.TestCase):
+    """Under DORAFS_SANITIZE=1, dorafs writes ASan/UBSan reports to files: any fails the test."""
+
+    def setUp(self):
+        # Registered first, so it runs after every other cleanup (e.g. after
+        # a --follow process has exited and written its leak report).
+        self.addCleanup(self._check_sanitizer)
+
+    def _check_sanitizer(self):
+        reports = sanitizer_reports()
+        if reports:
+            self.fail("sanitizer reports from dorafs:\n" + reports)
 
 class Follower:
     """`dorafs workers --json --follow`: one JSON object per change."""
@@ -90,8 +104,9 @@ def hosts(state, live=True):
     return sorted(w["host"] for w in state["workers"] if w["live"] == live)
 
 
-class EtcdMembership(unittest.TestCase):
+class EtcdMembership(SanitizerChecked):
     def setUp(self):
+        super().setUp()
         self.etcd = etcd_testlib.Etcd().start()
         self.addCleanup(self.etcd.close)
         self.cluster = "c" + uuid.uuid4().hex[:8]
@@ -259,8 +274,9 @@ class EtcdMembership(unittest.TestCase):
         self.assertIn("etcd_password", r.stderr)
 
 
-class StaticMembership(unittest.TestCase):
+class StaticMembership(SanitizerChecked):
     def setUp(self):
+        super().setUp()
         self.tmp = tempfile.mkdtemp(prefix="dorafs-static-")
         self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
         self.file = os.path.join(self.tmp, "workers")
