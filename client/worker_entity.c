@@ -24,10 +24,20 @@ static int hexval(char c)
 	return -1;
 }
 
+/* An integral double within int32, or -1. */
+static int double_to_int32(double d, int32_t *out)
+{
+	if (d >= INT32_MIN && d <= INT32_MAX && d == (double)(int32_t)d) {
+		*out = (int32_t)d;
+		return 0;
+	}
+	return -1;
+}
+
 /*
- * An int field as Gson's int adapter reads it: a JSON number or a string
- * holding one, integral and within int32 (Gson throws otherwise, and
- * Alluxio then skips the whole entry).
+ * An int field as Gson's int adapter (JsonReader.nextInt) reads it: a JSON
+ * number, or a string holding one, that is integral and within int32 (Gson
+ * throws otherwise, and Alluxio then skips the whole entry).
  */
 static int get_int32(json_object *o, const char *name, int32_t *out, char *err, size_t errlen)
 {
@@ -35,7 +45,6 @@ static int get_int32(json_object *o, const char *name, int32_t *out, char *err, 
 	const char *s;
 	char *end;
 	long long ll;
-	double d;
 
 	if (!json_object_object_get_ex(o, name, &v) || v == NULL)
 		return 0;     /* absent or null: keep the default */
@@ -49,11 +58,8 @@ static int get_int32(json_object *o, const char *name, int32_t *out, char *err, 
 		}
 		break;
 	case json_type_double:
-		d = json_object_get_double(v);
-		if (d >= INT32_MIN && d <= INT32_MAX && d == (double)(int32_t)d) {
-			*out = (int32_t)d;
+		if (double_to_int32(json_object_get_double(v), out) == 0)
 			return 0;
-		}
 		break;
 	case json_type_string:
 		s = json_object_get_string(v);
@@ -63,6 +69,15 @@ static int get_int32(json_object *o, const char *name, int32_t *out, char *err, 
 			*out = (int32_t)ll;
 			return 0;
 		}
+		/* "29999.0" in quotes: Gson falls back to parsing a double. */
+		{
+			double d;
+
+			errno = 0;
+			d = strtod(s, &end);
+			if (*s && *end == '\0' && errno == 0 && double_to_int32(d, out) == 0)
+				return 0;
+		}
 		break;
 	default:
 		break;
@@ -71,24 +86,39 @@ static int get_int32(json_object *o, const char *name, int32_t *out, char *err, 
 	return -1;
 }
 
-/* A string field: absent or null keeps the default; too long is an error. */
+/*
+ * A string field as Gson's String adapter reads it: a string, or the text of
+ * a number or boolean literal.  Absent or null keeps the default; too long
+ * (or holding a NUL) is an error.
+ */
 static int get_str(json_object *o, const char *name, char *out, size_t size, char *err, size_t errlen)
 {
 	json_object *v;
+	const char *s;
 	size_t n;
 
 	if (!json_object_object_get_ex(o, name, &v) || v == NULL)
 		return 0;
-	if (!json_object_is_type(v, json_type_string)) {
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		s = json_object_get_string(v);
+		n = (size_t)json_object_get_string_len(v);
+		break;
+	case json_type_int:
+	case json_type_double:
+	case json_type_boolean:
+		s = json_object_get_string(v);
+		n = strlen(s);
+		break;
+	default:
 		snprintf(err, errlen, "field %s is not a string", name);
 		return -1;
 	}
-	n = (size_t)json_object_get_string_len(v);
-	if (n >= size || memchr(json_object_get_string(v), '\0', n)) {
+	if (n >= size || memchr(s, '\0', n)) {
 		snprintf(err, errlen, "field %s is too long or holds a NUL", name);
 		return -1;
 	}
-	memcpy(out, json_object_get_string(v), n);
+	memcpy(out, s, n);
 	out[n] = '\0';
 	return 0;
 }
@@ -104,12 +134,27 @@ static int parse_identity(json_object *id, dfs_worker_entity *e, char *err, size
 		snprintf(err, errlen, "Identity is not an object");
 		return -1;
 	}
-	/* WorkerIdentity's Gson deserialiser: version must be a JSON number. */
-	if (!json_object_object_get_ex(id, "version", &v) || !json_object_is_type(v, json_type_int)) {
-		snprintf(err, errlen, "Identity.version missing or not an integer");
+	/*
+	 * WorkerIdentity's Gson deserialiser: version must be a JSON number,
+	 * read with JsonPrimitive.getAsInt(), which truncates a fraction and
+	 * keeps the low 32 bits of a long (LazilyParsedNumber.intValue()).
+	 */
+	if (!json_object_object_get_ex(id, "version", &v) ||
+	    (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))) {
+		snprintf(err, errlen, "Identity.version missing or not a number");
 		return -1;
 	}
-	ver = json_object_get_int64(v);
+	if (json_object_is_type(v, json_type_int)) {
+		ver = (int32_t)(uint32_t)(uint64_t)json_object_get_int64(v);
+	} else {
+		double d = json_object_get_double(v);
+
+		if (!(d > -9.2e18 && d < 9.2e18)) {
+			snprintf(err, errlen, "Identity.version out of range");
+			return -1;
+		}
+		ver = (int32_t)(uint32_t)(uint64_t)(int64_t)d;
+	}
 	if (ver != 0 && ver != 1) {
 		snprintf(err, errlen, "Identity.version %" PRId64 " is not 0 or 1", ver);
 		return -1;

@@ -70,6 +70,19 @@ static void test_parse_lenient_like_gson(void **state)
 	assert_string_equal(e.addr.container_host, "");
 	assert_string_equal(e.state, "");
 	assert_int_equal(e.generation, -1);
+	/* Gson reads a number or boolean into a String field as its text, a
+	 * quoted "29999.0" as an int, and the version with getAsInt(), which
+	 * truncates and keeps the low 32 bits. */
+	assert_int_equal(parse("{\"Identity\":{\"identifier\":\"f4c597fd0865329ca22e1ab30e0adf33\",\"version\":1.7},"
+			       "\"WorkerNetAddress\":{\"Host\":10,\"ContainerHost\":true,\"RpcPort\":\"29999.0\"}}",
+			       &e, err), 0);
+	assert_int_equal(e.version, 1);
+	assert_string_equal(e.addr.host, "10");
+	assert_string_equal(e.addr.container_host, "true");
+	assert_int_equal(e.addr.rpc_port, 29999);
+	assert_int_equal(parse("{\"Identity\":{\"identifier\":\"f4c597fd0865329ca22e1ab30e0adf33\",\"version\":4294967297},"
+			       "\"WorkerNetAddress\":{}}", &e, err), 0);
+	assert_int_equal(e.version, 1);
 }
 
 static void test_parse_legacy_identity(void **state)
@@ -115,7 +128,9 @@ static void test_parse_rejects(void **state)
 		"{\"Identity\":{\"version\":1,\"identifier\":\"f4c597fd0865329ca22e1ab30e0adf33\"},"
 		"\"WorkerNetAddress\":[]}",
 		"{\"Identity\":{\"version\":1,\"identifier\":\"f4c597fd0865329ca22e1ab30e0adf33\"},"
-		"\"WorkerNetAddress\":{\"Host\":5}}",
+		"\"WorkerNetAddress\":{\"Host\":{}}}",
+		"{\"Identity\":{\"version\":1.0e300,\"identifier\":\"f4c597fd0865329ca22e1ab30e0adf33\"},"
+		"\"WorkerNetAddress\":{}}",
 		"{\"Identity\":{\"version\":1,\"identifier\":\"f4c597fd0865329ca22e1ab30e0adf33\"},"
 		"\"WorkerNetAddress\":{\"RpcPort\":4294967296}}",
 		"{\"Identity\":{\"version\":1,\"identifier\":\"f4c597fd0865329ca22e1ab30e0adf33\"},"
