@@ -88,11 +88,19 @@ class Etcd:
         self.close()
 
     # ---- JSON gateway -------------------------------------------------------
+    token = None   # set by login(): sent with every call
+
     def call(self, path, body):
-        req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = self.token
+        req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), headers=headers)
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.load(r)
+
+    def login(self, user, password):
+        self.token = None
+        self.token = self.call("/v3/auth/authenticate", {"name": user, "password": password})["token"]
 
     def put(self, key, value, lease=None):
         body = {"key": b64(key), "value": b64(value)}

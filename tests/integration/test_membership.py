@@ -272,6 +272,16 @@ class EtcdMembership(SanitizerChecked):
         _, r = workers(self.opts + ",etcd_username=root", check=False)
         self.assertEqual(r.returncode, 2)
         self.assertIn("etcd_password", r.stderr)
+        # A restart invalidates etcd's (simple) tokens: the watcher logs in again.
+        f = self.follow(self.opts + ",etcd_username=root,etcd_password=rootpw")
+        f.wait(lambda s: hosts(s) == ["secured"], 10, "the secured worker")
+        self.etcd.stop()
+        f.wait(lambda s: s["status"] == "stale", 10, "stale status")
+        self.etcd.start()
+        f.wait(lambda s: s["status"] == "ok", 10, "status ok after restart")
+        self.etcd.login("root", "rootpw")
+        self.etcd.add_worker("secured-2", cluster=self.cluster)
+        f.wait(lambda s: hosts(s) == ["secured", "secured-2"], 5, "a worker added after the restart")
 
 
 class StaticMembership(SanitizerChecked):
