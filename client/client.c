@@ -21,7 +21,11 @@
 #include "localcache.h"
 #include "meta_cache.h"
 #include "page_cache_source.h"
+#include "fallback_source.h"
+#include "membership.h"
 #include "readahead.h"
+#include "worker_ring.h"
+#include "worker_source.h"
 #include "ufs_local.h"
 #include "ufs_s3.h"
 
@@ -29,6 +33,8 @@ struct dfs_client {
 	dfs_uri root;
 	dfs_source *top;
 	dfs_source *ufs;
+	dfs_membership *membership;   /* NULL without workers */
+	dfs_worker_ring *ring;
 };
 
 static void cache_log(int level, const char *msg)
@@ -48,6 +54,50 @@ static dfs_source *open_ufs(const dfs_uri *root, const dfs_config *cfg, char *er
 	}
 	snprintf(err, errlen, "UFS '%s': %s is not supported yet", root->str, root->scheme);
 	return NULL;
+}
+
+/*
+ * With a membership configured, put the Alluxio workers in front of the UFS:
+ * fallback(worker picked by consistent hashing, ufs). The membership starts
+ * here (its watch thread runs for the mount's life).
+ */
+static dfs_source *add_workers(dfs_client *c, const dfs_config *cfg, dfs_source *ufs,
+			       char *err, size_t errlen)
+{
+	dfs_worker_conn_options wo = {
+		.auth_disabled = cfg->worker_auth_disabled,
+		.user = cfg->worker_user,
+		.password = cfg->worker_password,
+		.rpc_timeout_ms = (int)(cfg->worker_rpc_timeout * 1000),
+		.stream_timeout_ms = (int)(cfg->worker_stream_timeout * 1000),
+		.chunk_size = (uint32_t)cfg->worker_chunk_size,
+		.log = cache_log,
+	};
+	dfs_worker_picker picker;
+	dfs_source *worker, *layer;
+	char sub[512];
+
+	c->membership = dfs_membership_new(cfg, err, errlen);
+	if (!c->membership)
+		return NULL;
+	dfs_membership_set_log(c->membership, cache_log);
+	if (dfs_membership_start(c->membership, sub, sizeof(sub)) < 0) {
+		snprintf(err, errlen, "%s (mount without -o membership to read the UFS only)", sub);
+		return NULL;
+	}
+	c->ring = dfs_worker_ring_new(c->membership, &wo, err, errlen);
+	if (!c->ring)
+		return NULL;
+	dfs_worker_ring_picker(c->ring, &picker);
+	worker = dfs_worker_source_new_picker(c->root.str, &picker, err, errlen);
+	if (!worker)
+		return NULL;
+	layer = dfs_fallback_source_new(worker, ufs);
+	if (!layer) {
+		dfs_source_destroy(worker);
+		snprintf(err, errlen, "out of memory");
+	}
+	return layer;
 }
 
 /* An S3 object changed under an open file: forget what the caches know of it. */
@@ -86,8 +136,16 @@ int dfs_client_new(const dfs_config *cfg, const char *ufs_uri, dfs_client **out,
 	if (c->root.kind == DFS_UFS_S3)
 		dfs_s3_source_on_stale(c->ufs, on_stale, c);
 
-	/* Remote stores only: a local folder has the kernel's own read-ahead. */
-	if (cfg->readahead_max > 0 && cfg->readahead_memory > 0 && c->root.kind != DFS_UFS_LOCAL) {
+	if (cfg->membership) {
+		layer = add_workers(c, cfg, top, err, errlen);
+		if (!layer)
+			goto fail;
+		c->top = top = layer;
+	}
+
+	/* Remote sources only: a local folder has the kernel's own read-ahead. */
+	if (cfg->readahead_max > 0 && cfg->readahead_memory > 0 &&
+	    (c->root.kind != DFS_UFS_LOCAL || c->membership)) {
 		layer = dfs_readahead_new(top, cfg->readahead_max, cfg->readahead_memory, cfg->page_size, 16);
 		if (!layer) {
 			snprintf(err, errlen, "out of memory");
@@ -141,7 +199,10 @@ void dfs_client_free(dfs_client *c)
 {
 	if (!c)
 		return;
+	/* Sources first: they hold references to the ring's connections. */
 	dfs_source_destroy(c->top);
+	dfs_worker_ring_free(c->ring);
+	dfs_membership_free(c->membership);
 	dfs_uri_free(&c->root);
 	free(c);
 }
@@ -165,6 +226,14 @@ char *dfs_client_stats_json(dfs_client *c)
 	for (dfs_source *s = c->top; s; s = s->inner)
 		if (s->ops->stats_json)
 			s->ops->stats_json(s, o);
+	if (c->membership) {
+		char *m = dfs_membership_json(c->membership);
+		json_object *mo = m ? json_tokener_parse(m) : NULL;
+
+		if (mo)
+			json_object_object_add(o, "membership", mo);
+		free(m);
+	}
 	text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return text;
