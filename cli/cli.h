@@ -17,6 +17,10 @@ struct dfs_membership;
 struct dfs_membership *cli_membership_from_options(const char *cmd, char **lists, size_t nlists,
 						   struct dfs_config *cfg);
 
+/* The JSON counters of the running mount at mp (caller frees), or NULL after
+ * printing an error line for cmd. */
+char *cli_read_mount_stats(const char *cmd, const char *mp);
+
 /* Print a one-line error "dorafs <cmd>: <message>" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

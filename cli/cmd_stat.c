@@ -1,14 +1,11 @@
 /* dorafs stat [--json] <mountpoint>: the counters of a running mount, read
  * from the root's user.dorafs.stats extended attribute. */
-#include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/xattr.h>
 
 #include "cli.h"
-#include "dorafs_fuse.h"
 
 static int64_t get(json_object *o, const char *section, const char *key)
 {
@@ -73,7 +70,6 @@ int cmd_stat(int argc, char **argv)
 	const char *mp = NULL;
 	int as_json = 0, rc = 1;
 	char *buf = NULL;
-	ssize_t n;
 	json_object *o = NULL;
 
 	for (int i = 1; i < argc; i++) {
@@ -95,24 +91,9 @@ int cmd_stat(int argc, char **argv)
 		cli_error("stat", "missing mount point");
 		return 2;
 	}
-	n = getxattr(mp, DFS_XATTR_STATS, NULL, 0);
-	if (n < 0) {
-		cli_error("stat", "'%s' is not a running dorafs mount (%s)", mp,
-			  errno == ENODATA || errno == ENOTSUP ? "no dorafs counters" : strerror(errno));
+	buf = cli_read_mount_stats("stat", mp);
+	if (!buf)
 		return 1;
-	}
-	/* Counters grow between the two calls: leave room. */
-	buf = malloc((size_t)n + 4096);
-	if (!buf) {
-		cli_error("stat", "out of memory");
-		return 1;
-	}
-	n = getxattr(mp, DFS_XATTR_STATS, buf, (size_t)n + 4095);
-	if (n < 0) {
-		cli_error("stat", "cannot read counters of '%s': %s", mp, strerror(errno));
-		goto out;
-	}
-	buf[n] = '\0';
 	if (as_json) {
 		printf("%s\n", buf);
 		rc = 0;

@@ -28,7 +28,8 @@ static void on_signal(int sig)
 static void workers_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: dorafs workers [-o opt[=value],...] [--json] [--follow]\n\n"
+		"usage: dorafs workers [-o opt[=value],...] [--json] [--follow]\n"
+		"       dorafs workers --mount MNT [--json]\n\n"
 		"Lists the Alluxio workers of the cluster, read the way Alluxio's clients\n"
 		"read them (etcd or a static workers file), with the same options and\n"
 		"config file as 'dorafs mount', e.g.\n"
@@ -38,7 +39,9 @@ static void workers_usage(FILE *out)
 		"  -o opts     options (may be repeated; see 'dorafs mount --help')\n"
 		"  --json      one JSON object\n"
 		"  --follow    keep watching; print the list again on every change\n"
-		"              (with --json: one object per line) until interrupted\n");
+		"              (with --json: one object per line) until interrupted\n"
+		"  --mount MNT the list a running mount uses (its last known list\n"
+		"              while etcd is unreachable)\n");
 }
 
 /* A membership (not yet read) from the command line's -o lists; NULL after
@@ -99,6 +102,66 @@ static void print_table(dfs_membership *m)
 	fflush(stdout);
 }
 
+static const char *jstr(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "";
+}
+
+static int jint(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_int(v) : 0;
+}
+
+/* The membership a running mount holds: its last known list even while etcd
+ * is down. Same table (or JSON) as a one-shot read. */
+static int print_from_mount(const char *mp, int as_json)
+{
+	char *text = cli_read_mount_stats("workers", mp);
+	json_object *all = text ? json_tokener_parse(text) : NULL, *m, *ws;
+	int rc = 1;
+
+	if (!text)
+		return 1;
+	if (!all || !json_object_object_get_ex(all, "membership", &m)) {
+		cli_error("workers", "the mount at '%s' has no worker membership (mounted without -o membership)", mp);
+		goto out;
+	}
+	if (as_json) {
+		printf("%s\n", json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		rc = 0;
+		goto out;
+	}
+	printf("membership  %s from %s (as the mount at %s sees it)\n", jstr(m, "membership"), jstr(m, "source"), mp);
+	printf("policy      %s\n", jstr(m, "policy"));
+	printf("status      %s%s%s\n", strcmp(jstr(m, "status"), "stale") == 0 ? "STALE (showing the last known list)"
+		: jstr(m, "status"), *jstr(m, "error") ? ": " : "", jstr(m, "error"));
+	if (json_object_object_get_ex(m, "workers", &ws) && json_object_get_type(ws) == json_type_array) {
+		size_t n = json_object_array_length(ws);
+
+		printf("workers     %d live, %zu lost\n", jint(m, "live_workers"), n - (size_t)jint(m, "live_workers"));
+		if (n)
+			printf("\n%-36s  %-24s %6s %6s %6s %6s  %s\n", "IDENTITY", "HOST", "RPC", "DATA", "WEB", "HTTP",
+			       "STATE");
+		for (size_t i = 0; i < n; i++) {
+			json_object *w = json_object_array_get_idx(ws, i), *live;
+
+			printf("%-36s  %-24s %6d %6d %6d %6d  %s\n", jstr(w, "identity"), jstr(w, "host"),
+			       jint(w, "rpc_port"), jint(w, "data_port"), jint(w, "web_port"), jint(w, "http_port"),
+			       json_object_object_get_ex(w, "live", &live) && json_object_get_boolean(live) ? "live"
+													   : "lost");
+		}
+	}
+	rc = 0;
+out:
+	json_object_put(all);
+	free(text);
+	return rc;
+}
+
 static int print_json(dfs_membership *m)
 {
 	char *s = dfs_membership_json(m);
@@ -118,6 +181,7 @@ int cmd_workers(int argc, char **argv)
 		{ "options", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "follow", no_argument, NULL, 'F' },
+		{ "mount", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char **lists = calloc((size_t)argc + 1, sizeof(char *));
@@ -126,6 +190,7 @@ int cmd_workers(int argc, char **argv)
 	char err[1024];
 	dfs_config cfg;
 	dfs_membership *m = NULL;
+	const char *mount = NULL;
 
 	dfs_config_init(&cfg);
 	if (!lists) {
@@ -145,6 +210,9 @@ int cmd_workers(int argc, char **argv)
 		case 'F':
 			follow = 1;
 			break;
+		case 'm':
+			mount = optarg;
+			break;
 		case 'h':
 			workers_usage(stdout);
 			rc = 0;
@@ -159,6 +227,14 @@ int cmd_workers(int argc, char **argv)
 	}
 	if (optind < argc) {
 		cli_error("workers", "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (mount) {
+		if (nlists || follow) {
+			cli_error("workers", "--mount reads the mount's own list: it takes no -o or --follow");
+			goto out;
+		}
+		rc = print_from_mount(mount, as_json);
 		goto out;
 	}
 	m = cli_membership_from_options("workers", lists, nlists, &cfg);

@@ -5,6 +5,7 @@ same folder they serve. Counters, not timing, tell who served what."""
 import json
 import os
 import sys
+import time
 import uuid
 
 from dorafs_testlib import DORAFS, MiB, Mount, MountTestCase, main, read_file, run, write_random
@@ -93,6 +94,26 @@ class DistributedReadTest(MountTestCase):
             self.assertEqual(s["ufs"]["bytes"], sum(len(self.files[n]) for n in owned_by_victim))
             self.assertLess(s["ufs"]["bytes"], sum(map(len, self.files.values())),
                             "the live workers should still serve their files")
+
+    def test_etcd_down_keeps_the_last_known_workers(self):
+        with Mount(self.ufs, self.mnt, self.opts) as m:
+            self.etcd.stop()
+            r = run(DORAFS, "workers", "-o", self.opts, check=False)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn(self.etcd.url, r.stderr)
+            for _ in range(100):   # the mount notices on its next watch/refresh
+                if m.stats()["membership"]["status"] == "stale":
+                    break
+                time.sleep(0.1)
+            self.assertEqual(m.stats()["membership"]["status"], "stale")
+            r = run(DORAFS, "workers", "--mount", self.mnt)
+            self.assertIn("STALE", r.stdout)
+            self.assertEqual(r.stdout.count(" live"), 3 + 1, r.stdout)  # 3 rows + the summary line
+            j = json.loads(run(DORAFS, "workers", "--mount", self.mnt, "--json").stdout)
+            self.assertEqual(len(j["workers"]), 3)
+            for name, want in self.files.items():
+                self.assertEqual(read_file(os.path.join(self.mnt, name)), want, name)
+            self.assertEqual(m.stats()["ufs"]["bytes"], 0, "workers must still serve while etcd is down")
 
 
 if __name__ == "__main__":
