@@ -60,6 +60,16 @@ static void print_human(const char *mp, json_object *o)
 		       (long long)get(o, "metadata_cache", "entries"), (long long)get(o, "metadata_cache", "hits"),
 		       (long long)get(o, "metadata_cache", "negative_hits"), (long long)get(o, "metadata_cache", "misses"),
 		       (long long)get(o, "metadata_cache", "list_hits"), (long long)get(o, "metadata_cache", "list_misses"));
+	if (json_object_object_get_ex(o, "membership", &v)) {
+		json_object *st = json_object_object_get(v, "status"), *src = json_object_object_get(v, "source");
+		printf("workers      %lld live (%s, %s)\n", (long long)get(o, "membership", "live_workers"),
+		       src ? json_object_get_string(src) : "?", st ? json_object_get_string(st) : "?");
+	}
+	if (json_object_object_get_ex(o, "worker_fallback", &v))
+		printf("             %s read from workers, %s from the UFS after %lld fallbacks\n",
+		       human(get(o, "worker_fallback", "bytes_from_workers"), a, sizeof(a)),
+		       human(get(o, "worker_fallback", "bytes_from_ufs"), b, sizeof(b)),
+		       (long long)get(o, "worker_fallback", "fallbacks"));
 	if (json_object_object_get_ex(o, "ufs", &v))
 		printf("ufs reads    %lld reads, %s\n", (long long)get(o, "ufs", "reads"),
 		       human(get(o, "ufs", "bytes"), a, sizeof(a)));
