@@ -14,6 +14,7 @@
 #   READERS           parallel readers of the small objects [8]
 #   CLIENTS           which clients [dorafs s3fs rclone]
 #   DORAFS_OPTS       extra dorafs options []
+#   FIO_RUNTIME       seconds of the random-read run, 0 skips it [10]
 set -euo pipefail
 export LC_ALL=C
 
@@ -26,6 +27,7 @@ SMALL_KB=${SMALL_KB:-100}
 READERS=${READERS:-8}
 CLIENTS=${CLIENTS:-"dorafs s3fs rclone"}
 DORAFS_OPTS=${DORAFS_OPTS:-}
+FIO_RUNTIME=${FIO_RUNTIME:-10}
 DORAFS=$BUILD/cli/dorafs
 S3RVER=$ROOT/tests/tools/node_modules/.bin/s3rver
 BUCKET=bench
@@ -162,7 +164,13 @@ seq_read() { # MiB/s of reading the big object once
 	awk -v b="$BIG_BYTES" -v a="$t0" -v z="$t1" 'BEGIN{printf "%.0f", b/1048576/(z-a)}'
 }
 
-declare -A SEQ LS SMALL WARM RSS
+fio_mib() { # fio randread 4 KiB on the big object, 4 jobs; prints MiB/s
+	fio --name=rr --filename="$MNT/big/object.bin" --rw=randread --bs=4k --numjobs=4 --group_reporting \
+		--ioengine=psync --runtime="$1" --time_based --output-format=json 2>/dev/null |
+		python3 -c 'import json,sys; print("%.1f" % (json.load(sys.stdin)["jobs"][0]["read"]["bw"] / 1024))'
+}
+
+declare -A SEQ LS SMALL WARM RSS RR1 RRN RRSS
 for c in $CLIENTS; do
 	log "$c: cold caches"
 	drop_caches
@@ -193,6 +201,18 @@ EOF
 	RSS[$c]=$( [ -n "$pid" ] && awk '/VmHWM/{printf "%.0f", $2/1024}' "/proc/$pid/status" || echo "?")
 	if [ "$c" = dorafs ]; then "$DORAFS" stat --json "$MNT" > "$WORK/dorafs-stats.json" || true; fi
 	unmount_client "$c"
+	if [ "$FIO_RUNTIME" -gt 0 ] && command -v fio >/dev/null; then
+		# Random reads on a fresh mount with cold caches. The first second is
+		# reported apart: a client that pulls whole objects looks warm later.
+		drop_caches
+		mount_client "$c"
+		RR1[$c]=$(fio_mib 1)
+		RRN[$c]=$(fio_mib "$FIO_RUNTIME")
+		pid=$(client_pid "$c")
+		RRSS[$c]=$( [ -n "$pid" ] && awk '/VmHWM/{printf "%.0f", $2/1024}' "/proc/$pid/status" || echo "?")
+		log "$c: random 4 KiB reads: first second ${RR1[$c]} MiB/s, next ${FIO_RUNTIME} s ${RRN[$c]} MiB/s, peak ${RRSS[$c]} MiB"
+		unmount_client "$c"
+	fi
 done
 
 # --- table ------------------------------------------------------------------------
@@ -207,6 +227,14 @@ for c in $CLIENTS; do
 		"${LS[$c]}" "$(ratio "${LS[$c]}" "$raw_list")" "${SMALL[$c]}" "$(ratio "${SMALL[$c]}" "$curl_small")" \
 		"${WARM[$c]}" "${RSS[$c]}"
 done
+if [ "$FIO_RUNTIME" -gt 0 ]; then
+	echo
+	printf '| %-8s | %22s | %22s | %8s |\n' client "randread 1st s MiB/s" "randread next MiB/s" "peak MiB"
+	printf '|%s|\n' "----------|------------------------|------------------------|----------"
+	for c in $CLIENTS; do
+		printf '| %-8s | %22s | %22s | %8s |\n' "$c" "${RR1[$c]:-}" "${RRN[$c]:-}" "${RRSS[$c]:-}"
+	done
+fi
 [ -f "$WORK/dorafs-stats.json" ] && python3 -c '
 import json,sys; d=json.load(open(sys.argv[1])); u=d["ufs"]
 print("dorafs S3 requests:", u["requests"], "retries:", u["retries"])' "$WORK/dorafs-stats.json"

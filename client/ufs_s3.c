@@ -4,15 +4,16 @@
  *   file         an object whose key is prefix + path
  *   directory    a common prefix (key + "/" has objects under it), or a
  *                zero-byte "dir/" marker object
- *   both         a name that is an object AND a prefix ("a" and "a/b") is a
- *                directory; the object "a" is hidden. stat and readdir agree.
+ *   both         a name that is an object AND a prefix ("a" and "a/b") is the
+ *                file; the keys under "a/" are hidden. stat and readdir agree.
+ *                (The object wins because a stat is then one HEAD, the
+ *                cheapest and fastest request, in the common case.)
  *   unreachable  keys with empty, "." or ".." segments ("a//b", "a/../b") and
  *                names over 255 bytes are left out of listings: they can never
  *                name anything outside the mount, nor crash it.
  *
- * Requests: stat = one LIST (prefix=key, delimiter='/', max-keys=3) that
- * shows the object and the "key/" prefix together (falls back to a HEAD
- * without s3:ListBucket permission); readdir = ListObjectsV2 pages, each
+ * Requests: stat = a HEAD, and only if there is no such object, one LIST
+ * (prefix="key/", max-keys=1) for a folder; readdir = ListObjectsV2 pages, each
  * entry with size, mtime and ETag so the metadata cache needs no HEAD per
  * file; read = ranged GET with If-Match, checked (s3_request.c).
  * The version of a file is its ETag; a GET that meets another ETag fails
@@ -147,27 +148,12 @@ static int list_page(s3_source *s, const char *prefix, const char *token, unsign
 
 /* ---- stat ---- */
 
-typedef struct stat_scan {
-	const char *key;
-	char *key_slash;
-	bool file, dir;
-	dfs_attr fattr;
-	char *last;               /* last key or prefix seen */
-} stat_scan;
-
-static int stat_cb(void *arg, const s3_list_item *it)
+/* Counts the items of a listing page (does anything exist under a prefix?). */
+static int count_cb(void *arg, const s3_list_item *it)
 {
-	stat_scan *st = arg;
-
-	if (!it->is_prefix && strcmp(it->key, st->key) == 0) {
-		st->file = true;
-		file_attr(it, &st->fattr);
-	}
-	if (it->is_prefix && strcmp(it->key, st->key_slash) == 0)
-		st->dir = true;
-	free(st->last);
-	st->last = strdup(it->key);
-	return st->last ? 0 : -ENOMEM;
+	(void)it;
+	(*(unsigned *)arg)++;
+	return 0;
 }
 
 static int head_attr(s3_source *s, const char *key, dfs_attr *out)
@@ -189,62 +175,52 @@ static int head_attr(s3_source *s, const char *key, dfs_attr *out)
 	return rc;
 }
 
+/* Is there any key under dir_prefix (a "dir/" marker counts)? 0 yes, -ENOENT no. */
+static int prefix_exists(s3_source *s, const char *dir_prefix)
+{
+	unsigned n = 0;
+	char *next = NULL;
+	bool truncated;
+	int rc = list_page(s, dir_prefix, NULL, 1, count_cb, &n, &truncated, &next);
+
+	free(next);
+	if (rc < 0)
+		return rc;
+	return n ? 0 : -ENOENT;
+}
+
 static int s3_stat(dfs_source *src, const char *path, dfs_attr *out)
 {
 	s3_source *s = (s3_source *)src;
-	stat_scan st = { 0 };
-	char *next = NULL;
-	bool truncated;
+	char *key = NULL, *dir = NULL;
 	int rc;
 
 	if (strcmp(path, "/") == 0) {
 		/* The root is a folder as long as the bucket answers. */
-		st.key = st.key_slash = "";
-		rc = list_page(s, s->prefix, NULL, 1, stat_cb, &st, &truncated, &next);
-		free(next);
-		free(st.last);
-		if (rc == 0)
+		rc = prefix_exists(s, s->prefix);
+		if (rc == 0 || rc == -ENOENT) {
 			dir_attr(s, out);
-		return rc == -ENXIO ? -ENOENT : rc;
+			rc = 0;
+		}
+		goto out;
 	}
-	st.key = key_of(s, path);
-	if (!st.key || asprintf(&st.key_slash, "%s/", st.key) < 0) {
-		st.key_slash = NULL;
+	key = key_of(s, path);
+	dir = dir_prefix_of(s, path);
+	if (!key || !dir) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	/* "key", then keys "key<c>" with c < '/', then "key/" sort together:
-	 * three items usually show both the object and the prefix. */
-	rc = list_page(s, st.key, NULL, 3, stat_cb, &st, &truncated, &next);
-	if (rc == -EACCES) {
-		/* Credentials that may GET but not LIST: a HEAD still finds files. */
-		rc = head_attr(s, st.key, out);
+	/* A HEAD first: most stats that no listing answered are of files, and
+	 * an object wins over a prefix of the same name (see the top). */
+	rc = head_attr(s, key, out);
+	if (rc != -ENOENT)
 		goto out;
-	}
-	if (rc < 0)
-		goto out;
-	if (!st.dir && truncated && st.last && strcmp(st.last, st.key_slash) < 0) {
-		/* Many "key-..." names before "key/": ask for the prefix itself. */
-		stat_scan sub = { .key = "", .key_slash = "" };
-		free(next);
-		next = NULL;
-		rc = list_page(s, st.key_slash, NULL, 1, stat_cb, &sub, &truncated, &next);
-		st.dir = rc == 0 && sub.last != NULL;
-		free(sub.last);
-		if (rc < 0)
-			goto out;
-	}
-	if (st.dir)
+	rc = prefix_exists(s, dir);
+	if (rc == 0)
 		dir_attr(s, out);
-	else if (st.file)
-		*out = st.fattr;
-	else
-		rc = -ENOENT;
 out:
-	free(next);
-	free(st.last);
-	free(st.key_slash);
-	free((char *)st.key);
+	free(key);
+	free(dir);
 	return rc == -ENXIO ? -ENOENT : rc;
 }
 
@@ -330,14 +306,17 @@ static int s3_list(dfs_source *src, const char *path, dfs_list_cb cb, void *arg)
 		rc = rc < 0 ? rc : S_ISDIR(da.mode) ? 0 : -ENOTDIR;
 		goto out;
 	}
-	/* Folders first; an object with a folder's name is hidden (see top). */
-	dir_attr(s, &da);
-	for (guint i = 0; i < ls.dir_order->len && rc == 0; i++)
-		rc = cb(arg, g_ptr_array_index(ls.dir_order, i), &da);
+	/* Files first; a folder with a file's name is hidden (see the top). */
 	for (guint i = 0; i < ls.files->len && rc == 0; i++) {
 		file_ent *f = g_ptr_array_index(ls.files, i);
-		if (!g_hash_table_contains(ls.dirs, f->name))
-			rc = cb(arg, f->name, &f->attr);
+		rc = cb(arg, f->name, &f->attr);
+		g_hash_table_remove(ls.dirs, f->name);
+	}
+	dir_attr(s, &da);
+	for (guint i = 0; i < ls.dir_order->len && rc == 0; i++) {
+		const char *name = g_ptr_array_index(ls.dir_order, i);
+		if (g_hash_table_contains(ls.dirs, name))
+			rc = cb(arg, name, &da);
 	}
 out:
 	free(token);

@@ -100,7 +100,9 @@ class FaultProxy:
                 for k, v in r.getheaders():
                     if k.lower() not in ("connection", "transfer-encoding", "content-length", "date", "server"):
                         self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
+                # A HEAD has no body but the object's length.
+                self.send_header("Content-Length", r.getheader("Content-Length", "0") if method == "HEAD"
+                                 else str(len(data)))
                 self.end_headers()
                 if method == "HEAD":
                     return

@@ -67,6 +67,7 @@ class S3ReadTest(S3Base):
             self.server.put(self.bucket, n, d)
         for cache in (True, False):
             with self.smount(cache=cache) as m:
+                os.listdir(self.mnt)   # the listing gives every size: no HEAD per file
                 for n, d in data.items():
                     p = os.path.join(self.mnt, n)
                     self.assertEqual(os.stat(p).st_size, len(d), n)
@@ -169,7 +170,7 @@ class S3NamespaceTest(S3Base):
             # 10 pages of 1000, one stat of the folder, the lookup of "many".
             self.assertLessEqual(lists, 13, after)
             self.assertGreaterEqual(lists, 10, after)
-            self.assertEqual(after["head"], 0)
+            self.assertLessEqual(after["head"], 2)   # "many" itself, not its files
             self.assertEqual(after["get"], 0)
             print(f"\n  ls -l of {n} objects: {took:.2f} s, {lists} LIST requests", flush=True)
 
@@ -182,7 +183,7 @@ class S3NamespaceTest(S3Base):
         put(self.bucket, "a/readme", b"r")
         put(self.bucket, "marker/", b"")            # an empty folder made by a console
         put(self.bucket, "both", b"the object")     # both an object ...
-        put(self.bucket, "both/inside", b"inside")  # ... and a prefix: the folder wins
+        put(self.bucket, "both/inside", b"inside")  # ... and a prefix: the object wins
         put(self.bucket, "both-x", b"sorts between 'both' and 'both/'")
         with self.smount():
             self.assertEqual(sorted(os.listdir(self.mnt)), ["a", "both", "both-x", "marker"])
@@ -192,15 +193,17 @@ class S3NamespaceTest(S3Base):
             self.assertEqual(sorted(os.listdir(os.path.join(self.mnt, "a"))), ["b", "readme"])
             with open(os.path.join(self.mnt, "a/b/c/deep.txt"), "rb") as f:
                 self.assertEqual(f.read(), b"deep")
-            self.assertTrue(os.path.isdir(os.path.join(self.mnt, "both")))
-            self.assertEqual(os.listdir(os.path.join(self.mnt, "both")), ["inside"])
+            with open(os.path.join(self.mnt, "both"), "rb") as f:
+                self.assertEqual(f.read(), b"the object")
+            with self.assertRaises(NotADirectoryError):
+                os.listdir(os.path.join(self.mnt, "both"))
             with self.assertRaises(FileNotFoundError):
                 os.stat(os.path.join(self.mnt, "nothing"))
             with self.assertRaises(FileNotFoundError):
                 os.stat(os.path.join(self.mnt, "a", "b", "c", "missing"))
         # Cold lookups (no listing of the parent first) agree with listings.
         with self.smount(more="local_metadata_cache_size=0,attr_timeout=0,entry_timeout=0"):
-            self.assertTrue(os.path.isdir(os.path.join(self.mnt, "both")))
+            self.assertTrue(os.path.isfile(os.path.join(self.mnt, "both")))
             self.assertTrue(os.path.isdir(os.path.join(self.mnt, "a", "b")))
             self.assertTrue(os.path.isfile(os.path.join(self.mnt, "both-x")))
             self.assertTrue(os.path.isdir(os.path.join(self.mnt, "marker")))
@@ -225,6 +228,13 @@ class S3NamespaceTest(S3Base):
             self.assertIn("per%cent", top)
             self.assertIn("L" * 230, top)
             self.assertEqual(os.listdir(os.path.join(self.mnt, "utf8-été")), ["日本語.bin"])
+
+    def test_anonymous_access(self):
+        self.server.put(self.bucket, "public.txt", b"public")
+        with self.smount(more="s3.anonymous=true") as m:
+            with open(os.path.join(self.mnt, "public.txt"), "rb") as f:
+                self.assertEqual(f.read(), b"public")
+            self.assertEqual(self.ufs_stats(m)["credentials"], "anonymous")
 
     def test_mount_of_a_prefix_sees_only_it(self):
         self.server.put(self.bucket, "datasets/imagenet/train/x.bin", b"x" * 10)
