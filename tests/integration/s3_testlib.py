@@ -44,6 +44,8 @@ class S3rver:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self):
+        if not os.path.exists(S3RVER):
+            raise RuntimeError(f"{S3RVER} is missing: run scripts/setup.sh (it installs s3rver)")
         self.log = open(os.path.join(self.dir, "s3rver.log"), "wb")
         data = os.path.join(self.dir, "data")
         os.makedirs(data)
