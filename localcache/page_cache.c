@@ -6,13 +6,16 @@
  *
  *   lc_shard.mu  guards the shard's hash table, LRU list and counters, and
  *                every field of the entries in that shard except refs and
- *                charge. It also orders all name operations on a page file:
- *                a hit opens the file, and a drop or eviction unlinks it,
- *                while holding it, so an open never lands on another
- *                version's file. The one exception is the rename that
- *                publishes a page: it runs unlocked, which is safe because
- *                the in-flight entry owns the name until it turns READY,
- *                and nobody opens or unlinks a name whose entry is in flight.
+ *                charge. A page file's name belongs to the entry of its key
+ *                in the index: a drop or eviction unlinks it under mu as the
+ *                entry leaves, and only the thread that owns an in-flight
+ *                entry renames a new file into it (unlocked: nobody else
+ *                touches a name whose entry is in flight). A hit opens the
+ *                name unlocked, pinning the entry, and keeps the descriptor
+ *                only if the entry is still READY when it relocks: a name is
+ *                reused only after its entry left the index, and an entry
+ *                that left never comes back. So a reader never gets another
+ *                version's file, and no syscall but an unlink runs under mu.
  *                No function holds two shard locks at once.
  *   lc_shard.cv  with mu: waiters of in-flight entries of that shard.
  *   lc_cache.fs_mu  one statvfs refresh at a time; never held with a shard lock.
@@ -22,9 +25,9 @@
  *   lc_entry.charge is written by the single thread that stores the page,
  *                before it is published, and read by the last ix_unref.
  *
- * The hit path takes one shard lock: lookup, open, LRU bump, unlock. No
- * global lock, and no syscall but the open (plus, every LC_STAMP_EVERY_S per
- * page, an atime update after unlocking).
+ * The hit path: lock the shard, look up, pin, unlock, open, lock, check,
+ * LRU bump, unlock. No global lock; the only syscall is the open (plus, every
+ * LC_STAMP_EVERY_S per page, an atime update).
  *
  * Slow work (fetching, writing a page, verifying a restored page) happens
  * with no lock held; an entry it works on is pinned with a reference and
@@ -339,25 +342,12 @@ static int wait_inflight(lc_shard *s, lc_entry *e, uint64_t version, lc_page *ou
 	return rc;
 }
 
-/* Verify a page opened from e (under s->mu, released meanwhile). Returns 0 if
- * it may be served (s->mu held, our reference on e kept) or 1 if e was dropped
- * or changed and the caller must look again (fd closed, reference dropped). */
-static int verify_hit(lc_cache *c, lc_shard *s, lc_entry *e, int fd, uint64_t version)
+/* Drop e, found damaged or stale by pf_verify (under s->mu). */
+static void drop_bad(lc_cache *c, lc_shard *s, lc_entry *e, enum pf_verdict v)
 {
-	enum pf_verdict v;
-
-	pthread_mutex_unlock(&s->mu);
-	v = pf_verify(fd, &e->pk, c->page_size, e->len, &version, NULL);
-	pthread_mutex_lock(&s->mu);
-	if (e->state != LC_READY) {
-		/* Dropped while we read; whoever dropped it counted it. */
-		goto again;
-	}
 	switch (v) {
 	case PF_OK:
-		e->verified = true;
-		e->version = version;
-		return 0;
+		return;
 	case PF_STALE:
 		s->stale_drops++;
 		break;
@@ -373,10 +363,6 @@ static int verify_hit(lc_cache *c, lc_shard *s, lc_entry *e, int fd, uint64_t ve
 	}
 	ix_remove(c, s, e, true);
 	ix_unref(e); /* the index's */
-again:
-	close(fd);
-	ix_unref(e);
-	return 1;
 }
 
 /* lc_get (fetch != NULL) and lc_lookup (fetch == NULL). */
@@ -420,25 +406,55 @@ static int get_page(lc_cache *c, const lc_key *key, uint64_t index,
 			ix_unref(e);
 			continue;
 		}
+		/*
+		 * Open (and verify) without the lock, so that other pages of
+		 * the shard are not held up by a syscall. The file opened is
+		 * e's if e is still READY when we relock: its name could only
+		 * have been unlinked or reused after e left the index, and an
+		 * entry that left never comes back.
+		 */
+		bool verify = !e->verified || c->verify_every_read;
+		enum pf_verdict v = PF_OK;
+		ix_ref(e);
+		pthread_mutex_unlock(&s->mu);
 		pf_page_name(&pk, name);
 		fd = openat(c->rootfd, name, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			rc = -errno;
-			if (rc == -ENOENT) {
-				/* Removed behind our back: forget it and refetch. */
-				ix_remove(c, s, e, false);
-				ix_unref(e);
-				continue;
-			}
+		rc = fd < 0 ? -errno : 0;
+		if (fd >= 0 && verify)
+			v = pf_verify(fd, &pk, c->page_size, e->len, &key->version, NULL);
+		pthread_mutex_lock(&s->mu);
+		if (e->state != LC_READY) {
+			/* Dropped meanwhile (and counted by whoever did): look again. */
+			if (fd >= 0)
+				close(fd);
+			ix_unref(e);
+			continue;
+		}
+		if (rc == -ENOENT) {
+			/* Removed behind our back: forget it and refetch. */
+			ix_remove(c, s, e, false);
+			ix_unref(e); /* the index's */
+			ix_unref(e);
+			continue;
+		}
+		if (rc) {
+			/* Cannot open (fd limit...): serve without the cache. */
 			pthread_mutex_unlock(&s->mu);
+			ix_unref(e);
 			if (!fetch)
 				return rc;
 			return fetch_bypass(c, fetch, arg, index, out);
 		}
-		ix_ref(e);
-		if ((!e->verified || c->verify_every_read) &&
-		    verify_hit(c, s, e, fd, key->version) != 0)
+		if (v != PF_OK) {
+			drop_bad(c, s, e, v);
+			close(fd);
+			ix_unref(e);
 			continue;
+		}
+		if (verify) {
+			e->verified = true;
+			e->version = key->version;
+		}
 		ix_touch(c, s, e);
 		if (!counted)
 			s->hits++;

@@ -1234,8 +1234,12 @@ static void test_open_errors(void **state)
 }
 
 /* Many threads, random pages of several files, a cap a third of the working
- * set, puts and invalidations mixed in: every read must get its bytes and
- * the cap must hold throughout. */
+ * set, puts and invalidations mixed in, and two versions of one file asked
+ * for in turn (so its pages are dropped as stale while others hit them):
+ * every read must get the bytes of the version it asked for, and the cap
+ * must hold throughout. */
+#define NFILES 6
+
 struct stress {
 	lc_cache *c;
 	uint64_t cap;
@@ -1252,7 +1256,7 @@ static void *stress_run(void *arg)
 	uint8_t *buf = malloc(PS);
 
 	for (int n = 0; n < 1500 && !atomic_load(st->bad); n++) {
-		int fi = rand_r(&r) % 4;
+		int fi = rand_r(&r) % NFILES;
 		uint64_t idx = (uint64_t)(rand_r(&r) % 16);
 		src *s = &st->files[fi];
 		int op = rand_r(&r) % 100;
@@ -1304,13 +1308,15 @@ static void test_stress(void **state)
 	uint64_t cap = 20 * page_charge(f, PS);
 	lc_options o = opts(f, cap, PS);
 	lc_cache *c = open_ok(&o);
-	src files[4] = {
+	src files[NFILES] = {
 		{.size = 16ull * PS, .seed = 31},
 		{.size = 15ull * PS + 1, .seed = 32},
 		{.size = 10ull * PS, .seed = 33},
 		{.size = 16ull * PS - 1000, .seed = 34},
+		{.size = 16ull * PS, .seed = 35}, /* "versions": version a */
+		{.size = 12ull * PS + 5, .seed = 36}, /* version b: other bytes, other size */
 	};
-	lc_key keys[4];
+	lc_key keys[NFILES];
 	atomic_bool bad = false;
 	pthread_t t[T];
 	struct stress st[T];
@@ -1320,6 +1326,8 @@ static void test_stress(void **state)
 		snprintf(name, sizeof(name), "stress%d", i);
 		lc_make_key(&keys[i], name, "v");
 	}
+	lc_make_key(&keys[4], "versions", "a");
+	lc_make_key(&keys[5], "versions", "b");
 	for (int i = 0; i < T; i++) {
 		st[i] = (struct stress){c, cap, (unsigned)i * 7919u + 1, &bad, files, keys};
 		assert_int_equal(pthread_create(&t[i], NULL, stress_run, &st[i]), 0);
@@ -1330,13 +1338,14 @@ static void test_stress(void **state)
 	lc_stats s = stats(c);
 	assert_true(s.used_bytes <= cap);
 	assert_true(s.evictions > 0);
+	assert_true(s.stale_drops > 0);
 	assert_int_equal(s.store_errors, 0);
 	assert_int_equal(du_files(f->cache), s.used_bytes);
 	lc_close(c);
 
 	/* And what is left on disk is all good. */
 	c = open_ok(&o);
-	for (int fi = 0; fi < 4; fi++)
+	for (int fi = 0; fi < NFILES; fi++)
 		for (uint64_t i = 0; i < 16; i++) {
 			lc_page p;
 			if (lc_lookup(c, &keys[fi], i, &p) == 0) {
