@@ -33,7 +33,8 @@ def quote_key(key):
 class S3rver:
     """One s3rver process; stop() (or the context manager) always kills it."""
 
-    def __init__(self):
+    def __init__(self, extra_args=()):
+        self.extra_args = list(extra_args)
         self.dir = tempfile.mkdtemp(prefix="dorafs-s3rver-")
         self.port = free_port()
         self.proc = None
@@ -53,7 +54,7 @@ class S3rver:
         # which Node 20 refuses otherwise (truncated listings answer 500).
         self.proc = subprocess.Popen(
             ["node", "--openssl-legacy-provider", S3RVER, "-d", data, "-a", "127.0.0.1",
-             "-p", str(self.port), "--silent"],
+             "-p", str(self.port), "--silent"] + self.extra_args,
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         self.data = data
         deadline = time.time() + 20

@@ -236,6 +236,19 @@ class S3NamespaceTest(S3Base):
                 self.assertEqual(f.read(), b"public")
             self.assertEqual(self.ufs_stats(m)["credentials"], "anonymous")
 
+    def test_virtual_hosted_addressing(self):
+        # s3rver takes <bucket>.s3.<service endpoint> as virtual-hosted; curl
+        # resolves every *.localhost name to the loopback address itself.
+        with S3rver(["--service-endpoint", "localhost"]) as vs:
+            vs.make_bucket("vhost")
+            vs.put("vhost", "dir/file name+1", b"virtual")
+            opts = f"s3.endpoint=http://s3.localhost:{vs.port},s3.addressing=virtual"
+            with self.mount(opts, src="s3://vhost") as m:
+                self.assertEqual(os.listdir(self.mnt), ["dir"])
+                with open(os.path.join(self.mnt, "dir", "file name+1"), "rb") as f:
+                    self.assertEqual(f.read(), b"virtual")
+                self.assertEqual(self.ufs_stats(m)["failed_requests"], 0)
+
     def test_mount_of_a_prefix_sees_only_it(self):
         self.server.put(self.bucket, "datasets/imagenet/train/x.bin", b"x" * 10)
         self.server.put(self.bucket, "datasets/other/secret.bin", b"s")
@@ -427,6 +440,9 @@ class S3FaultTest(S3Base):
                 os.close(fd)
             st = self.ufs_stats(m)
             self.assertGreaterEqual(st["stale_objects"], 1, st)
+            # The stale metadata was dropped: a new open reads the new version.
+            with open(os.path.join(self.mnt, "f"), "rb") as f:
+                self.assertEqual(f.read(), new)
 
 
 if __name__ == "__main__":
