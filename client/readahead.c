@@ -323,19 +323,30 @@ static int ra_open(dfs_source *s, const char *path, const dfs_attr *attr, dfs_ha
 	}
 	h->base.path = strdup(path);
 	if (!h->base.path) {
-		dfs_close(h->inner);
-		free(h);
-		return -ENOMEM;
+		rc = -ENOMEM;
+		goto fail;
+	}
+	if (pthread_mutex_init(&h->lock, NULL) != 0) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	if (pthread_cond_init(&h->cond, NULL) != 0) {
+		pthread_mutex_destroy(&h->lock);
+		rc = -ENOMEM;
+		goto fail;
 	}
 	h->base.src = s;
 	h->base.attr = h->inner->attr;
 	h->ra = (ra_source *)s;
-	pthread_mutex_init(&h->lock, NULL);
-	pthread_cond_init(&h->cond, NULL);
 	atomic_init(&h->refs, 1);
 	g_queue_init(&h->chunks);
 	*out = &h->base;
 	return 0;
+fail:
+	dfs_close(h->inner);
+	free(h->base.path);
+	free(h);
+	return rc;
 }
 
 static void ra_close(dfs_handle *dh)

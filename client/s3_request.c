@@ -371,28 +371,32 @@ static enum outcome attempt_once(s3_client *c, const s3_req *q, s3_resp *r, cons
 	/* No "Expect:" line to switch off 100-continue: we never send a body,
 	 * and curl 7.88 would sign the empty header it then does not send. */
 #undef H
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
+	/* An option libcurl refuses (too old a libcurl, no memory) fails the
+	 * request rather than sending it half configured. */
+#define SET(opt, val) do { if (curl_easy_setopt(h, opt, val) != CURLE_OK) { keep = false; goto done; } } while (0)
+	SET(CURLOPT_URL, url);
+	SET(CURLOPT_HTTPHEADER, hdrs);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	SET(CURLOPT_TCP_KEEPALIVE, 1L);
+	SET(CURLOPT_TCP_NODELAY, 1L);
+	SET(CURLOPT_BUFFERSIZE, 512L * 1024);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
 	/* A transfer that moves no byte for stall_s seconds fails (and is retried). */
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->stall_s);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, &a);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &a);
+	SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
+	SET(CURLOPT_LOW_SPEED_TIME, c->stall_s);
+	SET(CURLOPT_HEADERFUNCTION, header_cb);
+	SET(CURLOPT_HEADERDATA, &a);
+	SET(CURLOPT_WRITEFUNCTION, write_cb);
+	SET(CURLOPT_WRITEDATA, &a);
 	if (q->kind == S3_HEAD)
-		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+		SET(CURLOPT_NOBODY, 1L);
 	if (c->sigv4) {
-		curl_easy_setopt(h, CURLOPT_AWS_SIGV4, c->sigv4);
-		curl_easy_setopt(h, CURLOPT_USERNAME, c->creds.access_key);
-		curl_easy_setopt(h, CURLOPT_PASSWORD, c->creds.secret_key);
+		SET(CURLOPT_AWS_SIGV4, c->sigv4);
+		SET(CURLOPT_USERNAME, c->creds.access_key);
+		SET(CURLOPT_PASSWORD, c->creds.secret_key);
 	}
+#undef SET
 	atomic_fetch_add(&c->requests[q->kind], 1);
 	cc = curl_easy_perform(h);
 	atomic_fetch_add(&c->bytes, (uint64_t)(q->dst ? r->got : r->body_len));
@@ -601,10 +605,13 @@ int s3_client_new(const s3_settings *set, s3_creds *creds, s3_client **out, char
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->cond, NULL);
 	c->creds = *creds;  /* takes ownership */
 	memset(creds, 0, sizeof(*creds));
+	/* (calloc'd: destroying a zeroed mutex or cond on failure is harmless) */
+	if (pthread_mutex_init(&c->lock, NULL) != 0 || pthread_cond_init(&c->cond, NULL) != 0) {
+		snprintf(err, errlen, "cannot create a lock");
+		goto fail;
+	}
 	pthread_once(&global_once, global_init);
 	if (global_rc != CURLE_OK) {
 		snprintf(err, errlen, "libcurl initialisation failed: %s", curl_easy_strerror(global_rc));
