@@ -234,6 +234,16 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		dir_free(d); /* the request was interrupted: no releasedir will come */
 }
 
+/* A stable, non-zero d_ino for a plain readdir entry (FNV-1a of the name). */
+static ino_t name_ino(const char *name)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return (ino_t)(h | 1);
+}
+
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi, bool plus)
 {
@@ -265,6 +275,9 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		} else {
 			name = d->names[i - 2];
 			st.st_mode = d->attrs[i - 2].mode;
+			/* Plain readdir does not look entries up, but d_ino must not
+			 * be 0: glibc's readdir skips such entries. */
+			st.st_ino = name_ino(name);
 		}
 		if (!plus) {
 			need = fuse_add_direntry(req, buf + used, size - used, name, &st, i + 1);

@@ -323,6 +323,20 @@ class LocalMountTest(MountTestCase):
                 p.kill()
                 p.wait()
 
+    def test_big_folder_lists_every_entry(self):
+        # Big enough that the kernel falls back from READDIRPLUS to plain
+        # READDIR for later batches (whose entries must not have d_ino 0).
+        d = os.path.join(self.ufs, "big")
+        os.makedirs(d)
+        for i in range(3000):
+            open(os.path.join(d, f"entry-{i:05d}"), "w").close()
+        with self.mount(self.cache_opts()):
+            for _ in range(2):
+                self.assertEqual(sorted(os.listdir(os.path.join(self.mnt, "big"))),
+                                 sorted(os.listdir(d)))
+            out = subprocess.run(["ls", "-f", os.path.join(self.mnt, "big")], capture_output=True, text=True)
+            self.assertEqual(len(out.stdout.split()), 3000 + 2)
+
     def test_without_page_cache(self):
         write_random(os.path.join(self.ufs, "data"), 2 * MiB + 1)
         with self.mount("local_metadata_cache_size=0") as m:
