@@ -6,6 +6,7 @@ N times (None: forever). Actions:
   ("reset",)                 close the connection with a TCP RST
   ("stall", seconds)         send nothing for that long, then close
   ("truncate",)              forward, but cut the body in half and close
+  ("body", bytes)            answer 200 with this body (canned listings)
 Requests are counted by kind (HEAD, GET, LIST, other) as seen here.
 """
 import http.client
@@ -78,6 +79,13 @@ class FaultProxy:
                     self.end_headers()
                     if method != "HEAD":
                         self.wfile.write(payload)
+                    return
+                if action[0] == "body":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(action[1])))
+                    self.end_headers()
+                    self.wfile.write(action[1])
                     return
                 if action[0] == "reset":
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -421,6 +421,24 @@ class S3FaultTest(S3Base):
         self.assertGreater(checked, 8)
         self.assertTrue(any("continuation-token=" in p for _, p, _ in self.proxy.seen))
 
+    def test_keys_with_empty_dot_and_dotdot_segments_are_left_out(self):
+        """s3rver cannot store such keys (its folder store resolves them), so
+        the proxy answers the root listing with them."""
+        self.server.put(self.bucket, "ok", b"fine")
+        with self.pmount(more="attr_timeout=0,entry_timeout=0") as m:
+            odd = ["//x", "./y", "../z", "a/../../etc", ".", ".."]
+            xml = ('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><IsTruncated>false</IsTruncated>'
+                   '<Contents><Key>ok</Key><Size>4</Size><ETag>"e"</ETag></Contents>'
+                   + "".join(f"<Contents><Key>{k}</Key><Size>1</Size><ETag>\"e\"</ETag></Contents>" for k in odd)
+                   + "".join(f"<CommonPrefixes><Prefix>{p}</Prefix></CommonPrefixes>" for p in ("/", "./", "../", "a//"))
+                   + '<CommonPrefixes><Prefix>a/</Prefix></CommonPrefixes></ListBucketResult>')
+            # The first full page (the root's; prefix is the last parameter).
+            self.proxy.add(("body", xml.encode()), path_contains="max-keys=1000&prefix=", count=1)
+            self.assertEqual(sorted(os.listdir(self.mnt)), ["a", "ok"])
+            self.assertGreaterEqual(self.ufs_stats(m)["skipped_keys"], len(odd) + 3)
+            with self.assertRaises(FileNotFoundError):
+                os.stat(os.path.join(self.mnt, "a", "..", "..", "etc"))
+
     def test_overwritten_object_never_yields_mixed_bytes(self):
         old, new = rbytes(4 * PAGE, 10), rbytes(4 * PAGE, 11)
         self.server.put(self.bucket, "f", old)
