@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <glib.h>
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
@@ -393,18 +394,6 @@ int dfs_config_apply_list(dfs_config *c, const char *list, char *err, size_t err
 	return apply_list(c, list, false, err, errlen);
 }
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 int dfs_config_load_file(dfs_config *c, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "re");
@@ -418,7 +407,7 @@ int dfs_config_load_file(dfs_config *c, const char *path, char *err, size_t errl
 		return -1;
 	}
 	while (getline(&line, &cap, f) >= 0) {
-		char *key = trim(line), *sep, *value;
+		char *key = g_strstrip(line), *sep, *value;
 		char sub[200];
 
 		lineno++;
@@ -428,10 +417,10 @@ int dfs_config_load_file(dfs_config *c, const char *path, char *err, size_t errl
 		value = *sep ? sep + 1 : NULL;
 		*sep = '\0';
 		if (value) {
-			value = trim(value);
+			value = g_strstrip(value);
 			/* "key = value" and "key value" both occur in Java properties. */
 			if ((*value == '=' || *value == ':'))
-				value = trim(value + 1);
+				value = g_strstrip(value + 1);
 		}
 		if (strcmp(key, "conf") == 0)
 			continue;

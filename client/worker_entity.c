@@ -9,20 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "hashring.h"
 
 /* ---- JSON -------------------------------------------------------------- */
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* An integral double within int32, or -1. */
 static int double_to_int32(double d, int32_t *out)
@@ -172,7 +163,7 @@ static int parse_identity(json_object *id, dfs_worker_entity *e, char *err, size
 		return -1;
 	}
 	for (size_t i = 0; i < want; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = g_ascii_xdigit_value(hex[2 * i]), lo = g_ascii_xdigit_value(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0) {
 			snprintf(err, errlen, "Identity.identifier is not hex");
