@@ -61,6 +61,7 @@ trap cleanup EXIT
 drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 now() { date +%s.%N; }
 
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 # --- server and data --------------------------------------------------------
 log "s3rver on $EP (data in $WORK/s3data)"
 node --openssl-legacy-provider "$S3RVER" -d "$WORK/s3data" -a 127.0.0.1 -p "$PORT" --silent \
@@ -225,6 +226,7 @@ done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "-" }'; }
 echo
 echo "s3rver 3.7.1 on 127.0.0.1, $BIG_MB MiB object, $NLIST-object listing, $NSMALL x $SMALL_KB KiB, $READERS readers"
+echo "load average at start: $LOAD_START, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '| %-8s | %10s | %7s | %9s | %7s | %12s | %7s | %12s | %8s |\n' client "cold MiB/s" "x curl" "ls -l (s)" "x raw" "small files/s" "x curl" "warm MiB/s" "peak MiB"
 printf '|%s|\n' "----------|------------|---------|-----------|---------|--------------|---------|--------------|----------"
 printf '| %-8s | %10s | %7s | %9s | %7s | %12s | %7s | %12s | %8s |\n' curl "$curl_seq" 1.00 "$raw_list" 1.00 "$curl_small" 1.00 - -
