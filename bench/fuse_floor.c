@@ -4,7 +4,7 @@
  *
  *   fuse_floor <backing-file> <mountpoint> [--direct-io] [--keep-cache]
  *              [--single-thread] [--no-splice] [--debug]
- *              [--offset=N] [--reopen] [--page-dir=DIR]
+ *              [--offset=N] [--reopen] [--page-dir=DIR [--prefetch=N]]
  *
  * The mount holds one regular file, named like the backing file's basename,
  * whose bytes are the backing file's. Every read is answered with
@@ -30,7 +30,9 @@
  * bytes from the 1 MiB page files of a dorafs page cache in DIR (one cached
  * file; each page's data after its 64-byte header) instead of from the
  * backing file, which still names the file and gives its size: dorafs's
- * page-hit I/O without the rest of dorafs.
+ * page-hit I/O without the rest of dorafs. With --prefetch=N, a read that
+ * continues the previous one also posix_fadvise(WILLNEED)s the next N page
+ * files: the prefetch proposed for dorafs (bench/README.md).
  *
  * Runs in the foreground until unmounted (fusermount3 -u) or sent
  * SIGTERM/SIGINT/SIGHUP.
@@ -64,6 +66,8 @@ static struct {
 	const char *path;
 	off_t offset;
 	int direct_io, keep_cache, splice, reopen;
+	unsigned prefetch;          /* --prefetch=N (with --page-dir) */
+	off_t next_off;             /* where a sequential reader reads next */
 	/* --page-dir */
 	size_t npages, cap;
 	char **page_path;
@@ -236,6 +240,16 @@ static void read_pages(fuse_req_t req, size_t size, off_t off)
 	for (int i = 0; i < 3; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+	/* --prefetch: a read that continues the last one starts the disk reads
+	 * of the next N page files (the fix proposed for dorafs's page cache). */
+	if (g.prefetch && !g.reopen) {
+		off_t expect = __atomic_exchange_n(&g.next_off, off + (off_t)size, __ATOMIC_RELAXED);
+		size_t first = (size_t)((off + (off_t)size - 1) / PAGE_SIZE_DFS) + 1;
+
+		if (off == expect || off == 0)
+			for (size_t j = first; j < first + g.prefetch && j < g.npages; j++)
+				posix_fadvise(g.page_fd[j], 0, 0, POSIX_FADV_WILLNEED);
+	}
 }
 
 /* --- file system --------------------------------------------------------- */
@@ -424,7 +438,7 @@ static void usage(const char *argv0)
 	fprintf(stderr,
 		"usage: %s <backing-file> <mountpoint> [--direct-io] [--keep-cache]\n"
 		"          [--single-thread] [--no-splice] [--debug] [--offset=N] [--reopen]\n"
-		"          [--page-dir=DIR]\n", argv0);
+		"          [--page-dir=DIR [--prefetch=N]]\n", argv0);
 }
 
 int main(int argc, char **argv)
@@ -450,6 +464,8 @@ int main(int argc, char **argv)
 			debug = 1;
 		else if (strcmp(argv[i], "--reopen") == 0)
 			g.reopen = 1;
+		else if (strncmp(argv[i], "--prefetch=", 11) == 0)
+			g.prefetch = (unsigned)strtoul(argv[i] + 11, NULL, 10);
 		else if (strncmp(argv[i], "--page-dir=", 11) == 0)
 			page_dir = argv[i] + 11;
 		else if (strncmp(argv[i], "--offset=", 9) == 0)
