@@ -244,11 +244,12 @@ static ssize_t ra_pread(dfs_handle *dh, void *buf, size_t len, uint64_t off)
 	pthread_mutex_lock(&h->lock);
 	/* Sequential: inside what is read ahead, or near where the last read
 	 * ended (parallel FUSE reads arrive out of order: while read-ahead is
-	 * on, anything up to a window behind the furthest read counts). The window
+	 * on, anything within a window of the furthest read counts). The window
 	 * opens at the start of a file or after two sequential reads, so a
 	 * random reader rarely triggers it by chance. */
 	seq = (h->window && find_chunk(h, off)) ||
-	      (off + (h->window > tol ? h->window : tol) >= h->next_off && off <= h->next_off + tol);
+	      (off + (h->window > tol ? h->window : tol) >= h->next_off &&
+	       off <= h->next_off + (h->window > tol ? h->window : tol));
 	h->streak = seq ? h->streak + 1 : 0;
 	if (!seq) {
 		/* A seek: forget the window and everything fetched ahead. */
