@@ -27,7 +27,15 @@ typedef struct pc_handle {
 	dfs_handle base;
 	dfs_handle *inner;
 	lc_key key;
+	/* Sequential detection for prefetching stored pages. Parallel reads of
+	 * one handle race on these; the worst outcome is a missed or repeated
+	 * hint, so relaxed atomics suffice. */
+	atomic_uint_fast64_t next_off;       /* where a continuing read would start */
+	atomic_uint_fast64_t hinted_upto;    /* pages below this index were hinted */
 } pc_handle;
+
+/* How far ahead of a sequential reader stored pages are warmed. */
+#define PREFETCH_BYTES (8u << 20)
 
 static int pc_stat(dfs_source *s, const char *path, dfs_attr *out)
 {
@@ -73,6 +81,33 @@ fail:
 	return rc;
 }
 
+/*
+ * A read that continues the previous one hints the stored pages of the next
+ * PREFETCH_BYTES to localcache, each page once, so the cache disk works
+ * ahead of the reader as it would for one contiguous file.
+ */
+static void note_read(page_cache_source *pc, pc_handle *h, uint64_t off, size_t len)
+{
+	uint64_t expect = atomic_exchange_explicit(&h->next_off, off + len, memory_order_relaxed);
+	uint64_t ps = pc->page_size, last, from, to, npages;
+
+	if (off != expect || len == 0 || h->base.attr.size == 0)
+		return;
+	npages = (h->base.attr.size + ps - 1) / ps;
+	last = (off + len - 1) / ps;
+	from = atomic_load_explicit(&h->hinted_upto, memory_order_relaxed);
+	if (from < last + 1)
+		from = last + 1;
+	to = last + 1 + (PREFETCH_BYTES + ps - 1) / ps;
+	if (to > npages)
+		to = npages;
+	if (from >= to)
+		return;
+	atomic_store_explicit(&h->hinted_upto, to, memory_order_relaxed);
+	for (uint64_t i = from; i < to; i++)
+		lc_prefetch(pc->cache, &h->key, i);
+}
+
 static ssize_t fetch_cb(void *arg, uint64_t offset, void *buf, size_t len)
 {
 	return dfs_pread_full(arg, buf, len, offset);
@@ -93,6 +128,7 @@ static ssize_t pc_pread(dfs_handle *dh, void *buf, size_t len, uint64_t off)
 	size_t done = 0;
 
 	atomic_fetch_add(&pc->reads, 1);
+	note_read(pc, h, off, len);
 	while (done < len) {
 		uint64_t pos = off + done, idx = pos / pc->page_size;
 		size_t in_page = (size_t)(pos % pc->page_size), n;
@@ -149,6 +185,7 @@ static int pc_read_segs(dfs_handle *dh, size_t len, uint64_t off, dfs_readbuf *o
 	if (last - first + 1 > DFS_READ_MAX_SEGS)
 		return dfs_read_copy(dh, len, off, out); /* small pages, large request */
 	atomic_fetch_add(&pc->reads, 1);
+	note_read(pc, h, off, len);
 	out->release = release_pages;
 	out->where = DFS_FROM_PAGE_CACHE;
 	while (done < len) {
@@ -222,6 +259,7 @@ static void pc_stats_json(dfs_source *s, void *obj)
 	ADD("stale_drops", st.stale_drops);
 	ADD("store_errors", st.store_errors);
 	ADD("restored_pages", st.restored_pages);
+	ADD("prefetches", st.prefetches);
 #undef ADD
 	json_object_object_add(o, "degraded", json_object_new_boolean(st.degraded));
 	json_object_object_add(obj, "page_cache", o);

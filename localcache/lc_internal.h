@@ -49,6 +49,9 @@ typedef struct lc_header {
 /* "hh/<32 hex>-<index>" plus NUL fits easily. */
 #define LC_NAME_MAX 64
 
+/* Pending prefetch hints; more are dropped (they are only hints). */
+#define LC_PREFETCH_QUEUE 256
+
 void pf_encode_header(const lc_header *h, unsigned char out[LC_HDR_SIZE]);
 /* 0 when buf holds a well-formed header (magic, format, header checksum). */
 int pf_decode_header(const unsigned char buf[LC_HDR_SIZE], lc_header *h);
@@ -148,7 +151,22 @@ struct lc_cache {
 
 	_Atomic uint64_t fetches, store_errors, restored;
 	_Atomic long pages_out;   /* lc_pages handed out and not yet released */
+
+	/* prefetch.c: pages to warm into the kernel's page cache, and the one
+	 * thread that does it (started on first use). pf_mu guards the ring,
+	 * pf_started and pf_stop. */
+	pthread_mutex_t pf_mu;
+	pthread_cond_t pf_cv;
+	lc_pkey pf_ring[LC_PREFETCH_QUEUE];
+	unsigned pf_head, pf_len;
+	bool pf_started, pf_stop;
+	pthread_t pf_thread;
+	_Atomic uint64_t prefetches, prefetch_drops;
 };
+
+/* prefetch.c */
+int prefetch_init(lc_cache *c);
+void prefetch_stop(lc_cache *c);
 
 lc_shard *ix_shard(lc_cache *c, const lc_pkey *pk);
 int ix_init(lc_shard *s);

@@ -98,6 +98,16 @@ int lc_put(lc_cache *c, const lc_key *key, uint64_t index, const void *data, siz
 
 void lc_page_release(lc_page *p);
 
+/*
+ * Hint that page `index` of `key` will be read soon: if it is stored, a
+ * background thread asks the kernel to read its file ahead
+ * (POSIX_FADV_WILLNEED). Page files are separate files, so the disk's own
+ * read-ahead never runs from one page into the next; sequential readers of
+ * a warm cache would otherwise wait for one synchronous disk read per page.
+ * Never blocks, never fetches; hints beyond a small queue are dropped.
+ */
+void lc_prefetch(lc_cache *c, const lc_key *key, uint64_t index);
+
 /* Drop every stored page of a file (any version). */
 void lc_invalidate_file(lc_cache *c, const lc_key *key);
 
@@ -113,6 +123,7 @@ typedef struct lc_stats {
 	uint64_t stale_drops;      /* pages dropped because their version changed */
 	uint64_t store_errors;     /* pages that could not be written */
 	uint64_t restored_pages;   /* pages found on disk at open */
+	uint64_t prefetches;       /* stored pages the kernel was asked to read ahead */
 	bool degraded;             /* the disk refused writes: serving without storing */
 } lc_stats;
 

@@ -618,11 +618,14 @@ void lc_get_stats(lc_cache *c, lc_stats *out)
 	out->fetches = atomic_load(&c->fetches);
 	out->store_errors = atomic_load(&c->store_errors);
 	out->restored_pages = atomic_load(&c->restored);
+	out->prefetches = atomic_load(&c->prefetches);
 	out->degraded = atomic_load(&c->degraded);
 }
 
 static void cache_free(lc_cache *c)
 {
+	/* First: the prefetch thread reads the index and the root fd. */
+	prefetch_stop(c);
 	for (unsigned i = 0; i < LC_SHARDS; i++)
 		ix_destroy(c, &c->shards[i]);
 	pthread_mutex_destroy(&c->fs_mu);
@@ -702,6 +705,14 @@ int lc_open(const lc_options *opt, lc_cache **out, char *err, size_t errlen)
 		free(c);
 		snprintf(err, errlen, "localcache: %s", g_strerror(rc));
 		return -rc;
+	}
+	rc = prefetch_init(c);
+	if (rc) {
+		pthread_mutex_destroy(&c->fs_mu);
+		free(c->dir);
+		free(c);
+		snprintf(err, errlen, "localcache: %s", g_strerror(-rc));
+		return rc;
 	}
 	for (unsigned i = 0; i < LC_SHARDS; i++) {
 		rc = ix_init(&c->shards[i]);

@@ -106,6 +106,8 @@ class LocalMountTest(MountTestCase):
             self.assertEqual(s2["ufs"]["bytes"], s1["ufs"]["bytes"], "second read went to the UFS")
             self.assertEqual(s2["page_cache"]["bytes_from_cache"] - s1["page_cache"]["bytes_from_cache"], 5 * MiB + 3)
             self.assertGreater(s2["page_cache"]["hits"], s1["page_cache"]["hits"])
+            # A sequential reader of stored pages gets the following pages warmed.
+            self.assertGreater(s2["page_cache"]["prefetches"], 0)
             human = run(os.path.join(os.environ.get("DORAFS_BUILD_DIR", "build"), "cli", "dorafs"), "stat", self.mnt).stdout
             self.assertIn("page cache", human)
             self.assertIn("from cached pages", human)
