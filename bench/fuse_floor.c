@@ -22,7 +22,7 @@
  * set fi->direct_io / fi->keep_cache in open(), like dorafs's -o direct_io
  * and -o kernel_cache.
  *
- * Three switches exist only to take dorafs's page-hit path apart (see
+ * Some switches exist only to take dorafs's page-hit path apart (see
  * bench/README.md): --offset=N serves the backing file from byte N on (a
  * dorafs page file's data starts after a 64-byte header, so its reads are not
  * page-aligned), and --reopen opens and closes the backing file for every
