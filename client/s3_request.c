@@ -51,6 +51,8 @@ struct s3_client {
 	unsigned nidle, in_use, max;
 
 	atomic_uint_fast64_t requests[S3_NKINDS], bytes, retries, errors[S3E_NCLASSES], failures;
+	atomic_bool quiet;
+	char last_failure[200];    /* guarded by lock */
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -399,6 +401,7 @@ static enum outcome attempt_once(s3_client *c, const s3_req *q, s3_resp *r, cons
 #undef SET
 	atomic_fetch_add(&c->requests[q->kind], 1);
 	cc = curl_easy_perform(h);
+	r->curl_code = (int)cc;
 	atomic_fetch_add(&c->bytes, (uint64_t)(q->dst ? r->got : r->body_len));
 
 	if (a.stale) {
@@ -527,10 +530,20 @@ int s3_perform(s3_client *c, const s3_req *q, s3_resp *r)
 		sleep_s = delay / 2 + (delay / 2) * ((double)rand_r(&seed) / RAND_MAX);
 		if (attempt >= c->max_retries || now_s() + sleep_s - start > c->retry_budget) {
 			atomic_fetch_add(&c->failures, 1);
-			fprintf(stderr, "dorafs: s3: %s of '%s' failed after %u attempts (last: %s%ld%s%s)\n",
-				q->kind == S3_HEAD ? "HEAD" : q->kind == S3_LIST ? "LIST" : "GET", q->key,
-				attempt + 1, r->status ? "HTTP " : "no answer", r->status,
-				r->err_code[0] ? " " : "", r->err_code);
+			char why[200];
+
+			if (r->status)
+				snprintf(why, sizeof(why), "HTTP %ld%s%s after %u attempts", r->status,
+					 r->err_code[0] ? " " : "", r->err_code, attempt + 1);
+			else
+				snprintf(why, sizeof(why), "%s, after %u attempts",
+					 curl_easy_strerror((CURLcode)r->curl_code), attempt + 1);
+			pthread_mutex_lock(&c->lock);
+			snprintf(c->last_failure, sizeof(c->last_failure), "%s", why);
+			pthread_mutex_unlock(&c->lock);
+			if (!atomic_load(&c->quiet))
+				fprintf(stderr, "dorafs: s3: %s of '%s' failed: %s\n",
+					q->kind == S3_HEAD ? "HEAD" : q->kind == S3_LIST ? "LIST" : "GET", q->key, why);
 			rc = -EIO;
 			break;
 		}
@@ -545,6 +558,18 @@ int s3_perform(s3_client *c, const s3_req *q, s3_resp *r)
 const char *s3_client_endpoint(const s3_client *c)
 {
 	return c->endpoint_shown;
+}
+
+void s3_client_set_quiet(s3_client *c, bool quiet)
+{
+	atomic_store(&c->quiet, quiet);
+}
+
+void s3_client_last_failure(s3_client *c, char *buf, size_t len)
+{
+	pthread_mutex_lock(&c->lock);
+	snprintf(buf, len, "%s", c->last_failure[0] ? c->last_failure : "no valid answer");
+	pthread_mutex_unlock(&c->lock);
 }
 
 const char *s3_client_creds_source(const s3_client *c)

@@ -43,6 +43,7 @@ typedef struct s3_resp {
 	size_t body_len, body_cap;
 	size_t got;                  /* ranged GET: bytes placed in dst */
 	char err_code[64];           /* S3 error <Code>, if the body had one */
+	int curl_code;               /* CURLcode of the last attempt (0: OK) */
 } s3_resp;
 
 typedef struct s3_req {
@@ -66,6 +67,11 @@ void s3_client_free(s3_client *c);
  */
 int s3_perform(s3_client *c, const s3_req *req, s3_resp *resp);
 void s3_resp_free(s3_resp *r);
+
+/* While quiet, requests that fail for good are not logged (the mount-time
+ * check words its own message); the last such failure is kept either way. */
+void s3_client_set_quiet(s3_client *c, bool quiet);
+void s3_client_last_failure(s3_client *c, char *buf, size_t len);
 
 /* The endpoint a human should read in messages (no credentials in it). */
 const char *s3_client_endpoint(const s3_client *c);

@@ -490,8 +490,11 @@ dfs_source *dfs_s3_source_new(const dfs_uri *root, const dfs_config *cfg, char *
 	};
 	if (s3_client_new(&set, &creds, &s->cli, err, errlen) < 0)
 		goto fail;
-	/* One LIST now, so a wrong bucket or key fails the mount with a clear line. */
+	/* One LIST now, so a wrong bucket or key fails the mount with one clear
+	 * line (and no log line per failed request before it). */
+	s3_client_set_quiet(s->cli, true);
 	rc = s3_stat(&s->base, "/", &a);
+	s3_client_set_quiet(s->cli, false);
 	if (rc == -ENOENT) {
 		snprintf(err, errlen, "bucket '%s' does not exist at %s", s->bucket, s3_client_endpoint(s->cli));
 		goto fail;
@@ -502,8 +505,13 @@ dfs_source *dfs_s3_source_new(const dfs_uri *root, const dfs_config *cfg, char *
 		goto fail;
 	}
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot list bucket '%s' at %s: %s", s->bucket, s3_client_endpoint(s->cli),
-			 rc == -EIO ? "no valid answer within the retry budget" : strerror(-rc));
+		char why[200];
+
+		if (rc == -EIO)
+			s3_client_last_failure(s->cli, why, sizeof(why));
+		else
+			snprintf(why, sizeof(why), "%s", strerror(-rc));
+		snprintf(err, errlen, "cannot list bucket '%s' at %s: %s", s->bucket, s3_client_endpoint(s->cli), why);
 		goto fail;
 	}
 	return &s->base;

@@ -270,6 +270,18 @@ class S3NamespaceTest(S3Base):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn(f"bucket 'no-such-bucket' does not exist at {self.server.endpoint}", r.stderr)
 
+    def test_unreachable_endpoint_fails_mount_with_one_line(self):
+        from s3_testlib import free_port
+        endpoint = f"http://127.0.0.1:{free_port()}"
+        t0 = time.time()
+        r = run(DORAFS, "mount", f"s3://{self.bucket}", self.mnt, "-o",
+                s3_opts(endpoint, more="s3.retry_budget=2s"), check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertLess(time.time() - t0, 10)
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertIn(f"cannot list bucket '{self.bucket}' at {endpoint}: Couldn't connect", lines[0])
+
     def test_wrong_credentials_fail_fast_and_never_show_the_secret(self):
         t0 = time.time()
         r = run(DORAFS, "mount", f"s3://{self.bucket}", self.mnt, "-o",
