@@ -46,11 +46,11 @@ command -v fusermount3 >/dev/null || die "fusermount3 is missing (apt-get instal
 DORAFS=$BUILD/cli/dorafs
 FLOOR=$BUILD/bench/fuse_floor
 PAGE_READ=$BUILD/bench/page_read
-if [ ! -x "$DORAFS" ] || [ ! -x "$FLOOR" ] || [ ! -x "$PAGE_READ" ]; then
-	log "building dorafs, fuse_floor and page_read in $BUILD"
-	cmake --build "$BUILD" -j2 --target dorafs fuse_floor page_read >/dev/null 2>&1 || true
-fi
+[ -x "$DORAFS" ] || cmake --build "$BUILD" -j2 --target dorafs >/dev/null 2>&1 || true
 [ -x "$DORAFS" ] || die "$DORAFS is missing: build dorafs first (scripts/setup.sh)"
+# Bring the helpers up to date; if that fails they are compiled below.
+HELPERS_BUILT=0
+cmake --build "$BUILD" -j2 --target fuse_floor page_read >/dev/null 2>&1 || HELPERS_BUILT=1
 
 # --- work folder and clean-up ----------------------------------------------
 WORK=${BENCH_DIR:-$(mktemp -d /var/tmp/dorafs-bench.XXXXXX)}
@@ -59,16 +59,6 @@ UFS=$WORK/ufs CACHE=$WORK/cache MNT=$WORK/mnt FMNT=$WORK/floor PMNT=$WORK/floor-
 FILE=data.bin
 FLOOR_PID= PFLOOR_PID=
 
-# If the CMake build of the helpers failed (e.g. another part of the tree does
-# not configure right now), compile them directly: they only need libfuse3.
-for tool in fuse_floor page_read; do
-	var=$([ $tool = fuse_floor ] && echo FLOOR || echo PAGE_READ)
-	if [ ! -x "${!var}" ]; then
-		cc -O2 -Wall -D_FILE_OFFSET_BITS=64 -o "$WORK/bin/$tool" "$ROOT/bench/$tool.c" \
-			$(pkg-config --cflags --libs fuse3) -lpthread || die "cannot build $tool"
-		printf -v "$var" '%s' "$WORK/bin/$tool"
-	fi
-done
 
 is_mounted() { grep -q " $1 " /proc/self/mountinfo; }
 
@@ -116,6 +106,18 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
+
+# If the CMake build of the helpers failed (e.g. another part of the tree does
+# not configure right now), compile them directly, so they always match
+# bench/*.c: they only need libfuse3.
+for tool in fuse_floor page_read; do
+	var=$([ $tool = fuse_floor ] && echo FLOOR || echo PAGE_READ)
+	if [ "$HELPERS_BUILT" != 0 ] || [ ! -x "${!var}" ]; then
+		cc -O2 -Wall -D_FILE_OFFSET_BITS=64 -o "$WORK/bin/$tool" "$ROOT/bench/$tool.c" \
+			$(pkg-config --cflags --libs fuse3) -lpthread || die "cannot build $tool"
+		printf -v "$var" '%s' "$WORK/bin/$tool"
+	fi
+done
 
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 
