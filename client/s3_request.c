@@ -273,7 +273,7 @@ static size_t write_cb(char *data, size_t size, size_t n, void *arg)
 		r->got = (size_t)(to - win_start);
 	}
 	a->body_pos += (int64_t)len;
-	if (a->body_pos >= win_end && r->got == q->range_len && a->body_pos > win_end) {
+	if (a->body_pos > win_end && r->got == q->range_len) {
 		/* More than we asked for (e.g. a server answering a Range with the
 		 * whole object): we have our window, stop the transfer. */
 		a->done_early = true;

@@ -7,6 +7,8 @@ N times (None: forever). Actions:
   ("stall", seconds)         send nothing for that long, then close
   ("truncate",)              forward, but cut the body in half and close
   ("body", bytes)            answer 200 with this body (canned listings)
+  ("norange",)               forward without the Range header (a server that
+                             answers every ranged GET with the whole object)
 Requests are counted by kind (HEAD, GET, LIST, other) as seen here.
 """
 import http.client
@@ -96,7 +98,8 @@ class FaultProxy:
                     time.sleep(action[1])
                     self.close_connection = True
                     return
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                drop = ("host", "connection") + (("range",) if action[0] == "norange" else ())
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in drop}
                 up = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=120)
                 try:
                     up.request(method, path, body=body, headers=headers)

@@ -333,6 +333,21 @@ class S3FaultTest(S3Base):
             self.assertEqual(st["failed_requests"], 0, st)
             self.assertGreaterEqual(st["errors"]["throttled"], 3, st)
 
+    def test_server_ignoring_range_still_gives_exact_bytes(self):
+        data = rbytes(3 * PAGE + 11, 12)
+        self.server.put(self.bucket, "f", data)
+        with self.pmount(more="readahead_max=0,direct_io") as m:
+            os.listdir(self.mnt)
+            self.proxy.add(("norange",), method="GET", path_contains="/f")
+            fd = os.open(os.path.join(self.mnt, "f"), os.O_RDONLY)
+            try:
+                for off in (2 * PAGE, PAGE + 5, 0, 3 * PAGE):
+                    self.assertEqual(os.pread(fd, PAGE, off), data[off:off + PAGE], off)
+            finally:
+                os.close(fd)
+            st = self.ufs_stats(m)
+            self.assertEqual(st["failed_requests"], 0, st)
+
     def test_listing_retried(self):
         self.server.put(self.bucket, "d/x", b"1")
         with self.pmount() as m:
