@@ -92,6 +92,8 @@ static dfs_source *add_workers(dfs_client *c, const dfs_config *cfg, dfs_source 
 	worker = dfs_worker_source_new_picker(c->root.str, &picker, err, errlen);
 	if (!worker)
 		return NULL;
+	/* The read-ahead layer (added above this one when enabled) streams. */
+	dfs_worker_source_set_exact_ranges(worker, cfg->readahead_max > 0 && cfg->readahead_memory > 0);
 	layer = dfs_fallback_source_new(worker, ufs);
 	if (!layer) {
 		dfs_source_destroy(worker);

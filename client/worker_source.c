@@ -19,6 +19,7 @@ typedef struct worker_source {
 	dfs_worker_conn *conn;        /* one-worker source; NULL with a picker */
 	dfs_worker_picker picker;
 	char *root;
+	bool exact_ranges;            /* a read-ahead layer above does the streaming */
 } worker_source;
 
 typedef struct worker_handle {
@@ -197,8 +198,12 @@ static ssize_t w_pread(dfs_handle *hh, void *buf, size_t len, uint64_t off)
 	if (!h->rd) {
 		/* A sequential reader gets one stream to the end of the file
 		 * (the worker's window does the read-ahead); a random read
-		 * asks for exactly its range. */
-		uint64_t want = off == h->last_end ? size - off : len;
+		 * asks for exactly its range. Under a read-ahead layer every
+		 * read is a chunk of its window, often one of several in
+		 * parallel: a stream to the end would be cut by the next chunk,
+		 * wasting what the worker already sent. */
+		worker_source *w = (worker_source *)hh->src;
+		uint64_t want = !w->exact_ranges && off == h->last_end ? size - off : len;
 		rc = dfs_worker_read_open(h->conn, h->uri, size, off, want, &h->rd, NULL);
 		if (rc < 0)
 			goto out;
@@ -230,6 +235,11 @@ out:
 	}
 	pthread_mutex_unlock(&h->mu);
 	return rc;
+}
+
+void dfs_worker_source_set_exact_ranges(dfs_source *s, bool exact)
+{
+	((worker_source *)s)->exact_ranges = exact;
 }
 
 static void w_close(dfs_handle *hh)

@@ -41,6 +41,11 @@ typedef struct dfs_worker_picker {
 dfs_source *dfs_worker_source_new_picker(const char *ufs_root, const dfs_worker_picker *p,
 					 char *err, size_t errlen);
 
+/* Ask the worker for exactly each read's range, never a stream to the end of
+ * the file: for a source under a read-ahead layer, which issues its own
+ * (parallel) chunk reads. */
+void dfs_worker_source_set_exact_ranges(dfs_source *s, bool exact);
+
 /* The connection of a one-worker source (for stats and tests); NULL for a
  * picker source. */
 dfs_worker_conn *dfs_worker_source_conn(dfs_source *s);
