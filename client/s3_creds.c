@@ -2,6 +2,7 @@
 #include "s3_creds.h"
 
 #include <ctype.h>
+#include <glib.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,18 +26,6 @@ void s3_creds_free(s3_creds *c)
 	c->access_key = c->secret_key = c->session_token = c->region = NULL;
 }
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 int s3_creds_read_file(const char *path, const char *profile, s3_creds *out)
 {
 	FILE *f = fopen(path, "re");
@@ -47,7 +36,7 @@ int s3_creds_read_file(const char *path, const char *profile, s3_creds *out)
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		char *l = trim(line), *eq, *key, *val, **slot = NULL;
+		char *l = g_strstrip(line), *eq, *key, *val, **slot = NULL;
 
 		if (*l == '#' || *l == ';' || *l == '\0')
 			continue;
@@ -55,10 +44,10 @@ int s3_creds_read_file(const char *path, const char *profile, s3_creds *out)
 			char *end = strchr(l, ']');
 			if (end)
 				*end = '\0';
-			l = trim(l + 1);
+			l = g_strstrip(l + 1);
 			/* ~/.aws/config spells sections "profile NAME"; accept both. */
 			if (strncmp(l, "profile ", 8) == 0)
-				l = trim(l + 8);
+				l = g_strstrip(l + 8);
 			in_profile = strcmp(l, profile) == 0;
 			found |= in_profile;
 			continue;
@@ -66,8 +55,8 @@ int s3_creds_read_file(const char *path, const char *profile, s3_creds *out)
 		if (!in_profile || !(eq = strchr(l, '=')))
 			continue;
 		*eq = '\0';
-		key = trim(l);
-		val = trim(eq + 1);
+		key = g_strstrip(l);
+		val = g_strstrip(eq + 1);
 		if (strcmp(key, "aws_access_key_id") == 0)
 			slot = &ak;
 		else if (strcmp(key, "aws_secret_access_key") == 0)
@@ -99,7 +88,7 @@ int s3_creds_read_file(const char *path, const char *profile, s3_creds *out)
 	return 0;
 }
 
-static int dup3(s3_creds *out, const char *ak, const char *sk, const char *tok)
+static int set_keys(s3_creds *out, const char *ak, const char *sk, const char *tok)
 {
 	out->access_key = strdup(ak);
 	out->secret_key = strdup(sk);
@@ -141,7 +130,7 @@ int s3_creds_resolve(const dfs_config *cfg, s3_creds *out, char *err, size_t err
 			goto out;
 		}
 		out->source = "options";
-		rc = dup3(out, cfg->s3_access_key, cfg->s3_secret_key, cfg->s3_session_token);
+		rc = set_keys(out, cfg->s3_access_key, cfg->s3_secret_key, cfg->s3_session_token);
 		goto out;
 	}
 	if (cfg->s3_credentials_file) {
@@ -157,7 +146,7 @@ int s3_creds_resolve(const dfs_config *cfg, s3_creds *out, char *err, size_t err
 	}
 	if (env("AWS_ACCESS_KEY_ID") && env("AWS_SECRET_ACCESS_KEY")) {
 		out->source = "environment";
-		rc = dup3(out, env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN"));
+		rc = set_keys(out, env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN"));
 		goto out;
 	}
 	if (env("AWS_SHARED_CREDENTIALS_FILE"))
