@@ -22,6 +22,8 @@ SANITIZE = os.environ.get("DORAFS_SANITIZE") == "1"
 SANITIZER_LOGS = None
 if SANITIZE:
     SANITIZER_LOGS = tempfile.mkdtemp(prefix="dorafs-sanitizer-")
+    import atexit
+    atexit.register(shutil.rmtree, SANITIZER_LOGS, True)
     os.environ["ASAN_OPTIONS"] = f"log_path={SANITIZER_LOGS}/asan:detect_leaks=1"
     os.environ["UBSAN_OPTIONS"] = f"log_path={SANITIZER_LOGS}/ubsan:print_stacktrace=1"
 
