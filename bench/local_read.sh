@@ -119,6 +119,12 @@ for tool in fuse_floor page_read; do
 	fi
 done
 
+# Run a private copy of dorafs: the tree may be rebuilt while the benchmark runs.
+DORAFS_BUILT=$(date -u -r "$DORAFS" +%FT%TZ)
+cp "$DORAFS" "$WORK/bin/dorafs"
+DORAFS=$WORK/bin/dorafs
+REV=$(git -C "$ROOT" log -1 --format=%h 2>/dev/null || echo unknown)
+
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 
 # Put the backing files (UFS file and page files) into the kernel page cache.
@@ -187,7 +193,8 @@ WHO_SEQ="dorafs floor floor-pages raw-pages raw-ufs"
 WHO_FIO="dorafs floor floor-pages"
 mnt_of() { case $1 in dorafs) echo "$MNT" ;; floor) echo "$FMNT" ;; floor-pages) echo "$PMNT" ;; esac; }
 
-log "load before: $(cut -d' ' -f1-3 /proc/loadavg)  ($(nproc) CPUs; other work on the machine skews every figure)"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+log "load before: $LOAD_BEFORE  ($(nproc) CPUs; other work on the machine skews every figure)"
 for mode in $MODES; do
 	extra=()
 	[ "$mode" = direct_io ] && extra=(--direct-io)
@@ -261,6 +268,7 @@ log "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 # --- report ------------------------------------------------------------------------
 echo
 echo "dorafs local read benchmark: ${SIZE_MB} MiB file, dorafs page cache warm${DORAFS_OPTS:+, dorafs -o $DORAFS_OPTS}"
+echo "tree at $REV, dorafs binary built $DORAFS_BUILT; load average before/after: $LOAD_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "cold = kernel page cache dropped before every run; hot = backing files in the kernel page cache"
 echo "MB/s = 10^6 bytes/s (dd bs=1M); medians of $REPS runs; fio: psync 4 KiB randread, ${FIO_RUNTIME} s, median of $FIO_REPS run(s)"
 echo "floor = fuse_floor over the UFS file; floor-pages = fuse_floor over dorafs's page files; raw = page files read directly (page_read)"
