@@ -329,9 +329,29 @@ class S3FaultTest(S3Base):
             with open(os.path.join(self.mnt, "f"), "rb") as f:
                 self.assertEqual(f.read(), data)
             st = self.ufs_stats(m)
-            self.assertGreaterEqual(st["retries"], 6, st)
+            # Read-ahead runs GETs in parallel and stops one once its window
+            # is complete, so the truncation may land on a body no one needs:
+            # count the other five here, the truncation alone below.
+            self.assertGreaterEqual(st["retries"], 5, st)
             self.assertEqual(st["failed_requests"], 0, st)
             self.assertGreaterEqual(st["errors"]["throttled"], 3, st)
+            self.assertGreaterEqual(st["errors"]["http_5xx"], 1, st)
+            self.assertGreaterEqual(st["errors"]["network"], 1, st)
+
+    def test_truncated_body_is_retried(self):
+        data = rbytes(2 * PAGE, 13)
+        self.server.put(self.bucket, "f", data)
+        with self.pmount(more="readahead_max=0,direct_io,s3.retry_budget=20s") as m:
+            os.listdir(self.mnt)
+            self.proxy.add(("truncate",), method="GET", count=1)
+            fd = os.open(os.path.join(self.mnt, "f"), os.O_RDONLY)
+            try:
+                self.assertEqual(os.pread(fd, PAGE, 0), data[:PAGE])
+            finally:
+                os.close(fd)
+            st = self.ufs_stats(m)
+            self.assertGreaterEqual(st["retries"], 1, st)
+            self.assertEqual(st["failed_requests"], 0, st)
 
     def test_server_ignoring_range_still_gives_exact_bytes(self):
         data = rbytes(3 * PAGE + 11, 12)
