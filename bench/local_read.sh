@@ -260,7 +260,8 @@ for mode in $MODES; do
 		done
 	done
 
-	log "mode $mode: unmounting"
+	log "mode $mode: dorafs stat, then unmounting"
+	"$DORAFS" stat "$MNT" 2>&1 | sed 's/^/     /' >&2 || true
 	unmount_all
 done
 log "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
