@@ -70,9 +70,19 @@ static void print_human(const char *mp, json_object *o)
 		       human(get(o, "worker_fallback", "bytes_from_workers"), a, sizeof(a)),
 		       human(get(o, "worker_fallback", "bytes_from_ufs"), b, sizeof(b)),
 		       (long long)get(o, "worker_fallback", "fallbacks"));
-	if (json_object_object_get_ex(o, "ufs", &v))
-		printf("ufs reads    %lld reads, %s\n", (long long)get(o, "ufs", "reads"),
-		       human(get(o, "ufs", "bytes"), a, sizeof(a)));
+	if (json_object_object_get_ex(o, "ufs", &v)) {
+		json_object *req;
+
+		if (json_object_object_get_ex(v, "requests", &req))
+			/* A remote store counts requests; bytes include listings. */
+			printf("ufs          %lld GET, %lld HEAD, %lld LIST requests, %s received, %lld retries\n",
+			       (long long)get(v, "requests", "get"), (long long)get(v, "requests", "head"),
+			       (long long)get(v, "requests", "list"), human(get(o, "ufs", "bytes"), a, sizeof(a)),
+			       (long long)get(o, "ufs", "retries"));
+		else
+			printf("ufs reads    %lld reads, %s\n", (long long)get(o, "ufs", "reads"),
+			       human(get(o, "ufs", "bytes"), a, sizeof(a)));
+	}
 }
 
 int cmd_stat(int argc, char **argv)
