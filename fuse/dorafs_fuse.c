@@ -4,8 +4,9 @@
  * caching or I/O policy lives here.
  *
  * Threads: libfuse's multi-threaded loop runs the handlers. Shared state is
- * the inode table (its own mutex, metadata requests only) and the client
- * (see client/ for its locks). A read touches only its file handle and the
+ * the inode table (its own mutex, metadata requests only), the set of open
+ * files (open_lock, taken at open and release only) and the client (see
+ * client/ for its locks). A read touches only its file handle and the
  * client: no lock of this file is taken on the read path.
  */
 #define FUSE_USE_VERSION 312
@@ -14,6 +15,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <glib.h>
+#include <pthread.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +38,11 @@ typedef struct fs {
 	inode_table *inodes;
 	uid_t uid;
 	gid_t gid;
+	/* Open files, so that those the kernel never released (a lazily
+	 * unmounted mount can end with files still open) are closed at exit.
+	 * open_lock guards the set; taken at open and release only. */
+	pthread_mutex_t open_lock;
+	GHashTable *open_files;
 } fs;
 
 /* A directory opened for reading: a snapshot of its listing, so offsets stay
@@ -326,6 +334,15 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	fuse_reply_err(req, 0);
 }
 
+/* Close an open file and drop it from the set. */
+static void forget_open(fs *f, dfs_handle *h)
+{
+	pthread_mutex_lock(&f->open_lock);
+	g_hash_table_remove(f->open_files, h);
+	pthread_mutex_unlock(&f->open_lock);
+	dfs_close(h);
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	fs *f = fs_of(req);
@@ -347,13 +364,16 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)h;
+	pthread_mutex_lock(&f->open_lock);
+	g_hash_table_add(f->open_files, h);
+	pthread_mutex_unlock(&f->open_lock);
 	fi->direct_io = f->cfg->direct_io;
 	if (f->cfg->kernel_cache)
 		fi->keep_cache = 1;
 	else if (f->cfg->auto_cache)
 		fi->keep_cache = itab_same_as_last_open(f->inodes, ino, h->attr.mtime_ns, h->attr.size);
 	if (fuse_reply_open(req, fi) != 0)
-		dfs_close(h);
+		forget_open(f, h); /* interrupted: no release will come */
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
@@ -402,7 +422,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	dfs_close((dfs_handle *)(uintptr_t)fi->fh);
+	forget_open(fs_of(req), (dfs_handle *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -601,6 +621,8 @@ int dfs_fuse_run(dfs_client *client, const dfs_config *cfg, const char *mountpoi
 	int rc = 1, mounted = 0, handlers = 0;
 
 	f.inodes = itab_new();
+	f.open_files = g_hash_table_new(g_direct_hash, g_direct_equal);
+	pthread_mutex_init(&f.open_lock, NULL);
 	escape_commas(cfg->fsname ? cfg->fsname : dfs_client_root(client)->str, fsname, sizeof(fsname));
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)cfg->max_read);
 	if (!f.inodes || fuse_opt_add_arg(&args, "dorafs") ||
@@ -652,5 +674,16 @@ out:
 		fuse_session_destroy(se);
 	fuse_opt_free_args(&args);
 	itab_free(f.inodes);
+	/* The loop has ended: no request runs, so the set is ours alone. */
+	{
+		GHashTableIter it;
+		gpointer h;
+
+		g_hash_table_iter_init(&it, f.open_files);
+		while (g_hash_table_iter_next(&it, &h, NULL))
+			dfs_close(h);
+		g_hash_table_destroy(f.open_files);
+	}
+	pthread_mutex_destroy(&f.open_lock);
 	return rc;
 }
