@@ -17,7 +17,7 @@ for arg in "$@"; do
 done
 
 debs=(
-  build-essential cmake pkg-config git curl ca-certificates python3
+  build-essential cmake pkg-config git curl ca-certificates python3 python3-botocore
   libfuse3-dev fuse3
   libgrpc-dev protobuf-c-compiler libprotobuf-c-dev protobuf-compiler
   libcurl4-openssl-dev libxxhash-dev
