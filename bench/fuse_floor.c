@@ -42,6 +42,7 @@
 #define _GNU_SOURCE
 #endif
 
+#include "tune.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -78,67 +79,8 @@ static struct {
 #define PAGE_SIZE_DFS (1024 * 1024)
 #define PAGE_HDR 64
 
-/* --- the same kernel tuning as fuse/tune.c ------------------------------ */
-
-static long read_long(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	long v = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
-static int write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "we");
-	int rc = 0;
-
-	if (!f)
-		return -errno;
-	if (fprintf(f, "%ld\n", v) < 0)
-		rc = -EIO;
-	if (fclose(f) != 0 && rc == 0)
-		rc = -errno;
-	return rc;
-}
-
-static int tune_pipe_max_size(size_t max_read)
-{
-	static const char path[] = "/proc/sys/fs/pipe-max-size";
-	long need = 1;
-
-	while ((size_t)need < max_read + 4096)
-		need <<= 1;
-	if (read_long(path) >= need)
-		return 0;
-	return write_long(path, need);
-}
-
-static int tune_read_ahead(const char *mountpoint, size_t max_read)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char *line = NULL, dev[64] = "", path[128];
-	size_t cap = 0;
-
-	if (!f)
-		return -errno;
-	while (getline(&line, &cap, f) >= 0) {
-		char majmin[64], mnt[4096];
-		if (sscanf(line, "%*d %*d %63s %*s %4095s", majmin, mnt) == 2 && strcmp(mnt, mountpoint) == 0)
-			snprintf(dev, sizeof(dev), "%s", majmin);
-	}
-	free(line);
-	fclose(f);
-	if (!dev[0])
-		return -ENOENT;
-	snprintf(path, sizeof(path), "/sys/class/bdi/%s/read_ahead_kb", dev);
-	return write_long(path, (long)(max_read / 1024));
-}
+/* The kernel tuning is dorafs's own (fuse/tune.c), so the floor runs with the
+ * same pipe size and read-ahead as the mount it is compared with. */
 
 /* --- --page-dir: a dorafs page cache holding one file ------------------------ */
 

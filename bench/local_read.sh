@@ -113,7 +113,9 @@ trap 'exit 130' INT TERM HUP
 for tool in fuse_floor page_read; do
 	var=$([ $tool = fuse_floor ] && echo FLOOR || echo PAGE_READ)
 	if [ "$HELPERS_BUILT" != 0 ] || [ ! -x "${!var}" ]; then
-		cc -O2 -Wall -D_FILE_OFFSET_BITS=64 -o "$WORK/bin/$tool" "$ROOT/bench/$tool.c" \
+		extra=()
+		[ $tool = fuse_floor ] && extra=(-I"$ROOT/fuse" "$ROOT/fuse/tune.c")
+		cc -O2 -Wall -D_FILE_OFFSET_BITS=64 -o "$WORK/bin/$tool" "$ROOT/bench/$tool.c" "${extra[@]}" \
 			$(pkg-config --cflags --libs fuse3) -lpthread || die "cannot build $tool"
 		printf -v "$var" '%s' "$WORK/bin/$tool"
 	fi
