@@ -1,5 +1,6 @@
 /* UFS URI parsing and AlluxioURI-style normalisation. */
 #include "uri.h"
+#include "worker_uri.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -150,18 +151,18 @@ fail:
 
 char *dfs_uri_join(const dfs_uri *root, const char *path)
 {
-	size_t rl = strlen(root->str), pl = strlen(path);
-	char *s;
+	/* One join for every key: the page cache's, the one workers are picked
+	 * by and the one sent to them must be the same string (worker_uri.c
+	 * spells it exactly as Alluxio's AlluxioURI does). */
+	/* the joined text, its separator, its NUL and normalize's own slack */
+	size_t size = strlen(root->str) + strlen(path) + 4;
+	char *s = malloc(size);
 
-	/* Root "/" or "s3://b/" already ends with '/'; so does a root URI of "file:///". */
-	if (pl == 0 || strcmp(path, "/") == 0)
-		return strdup(root->str);
-	if (rl > 0 && root->str[rl - 1] == '/')
-		rl--;
-	s = malloc(rl + pl + 1);
 	if (!s)
 		return NULL;
-	memcpy(s, root->str, rl);
-	memcpy(s + rl, path, pl + 1);
+	if (dfs_ufs_uri_join(root->str, path, s, size) < 0) {
+		free(s);
+		return NULL;
+	}
 	return s;
 }
