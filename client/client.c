@@ -35,6 +35,7 @@ struct dfs_client {
 	dfs_source *ufs;
 	dfs_membership *membership;   /* NULL without workers */
 	dfs_worker_ring *ring;
+	dfs_dir_lister *dirs;         /* streams listings of top */
 };
 
 static void cache_log(int level, const char *msg)
@@ -190,6 +191,11 @@ int dfs_client_new(const dfs_config *cfg, const char *ufs_uri, dfs_client **out,
 		}
 		c->top = top = layer;
 	}
+	c->dirs = dfs_dir_lister_new(c->top, 16);
+	if (!c->dirs) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	*out = c;
 	return 0;
 fail:
@@ -201,7 +207,9 @@ void dfs_client_free(dfs_client *c)
 {
 	if (!c)
 		return;
-	/* Sources first: they hold references to the ring's connections. */
+	/* Listings still running use the sources; sources hold references
+	 * to the ring's connections. */
+	dfs_dir_lister_free(c->dirs);
 	dfs_source_destroy(c->top);
 	dfs_worker_ring_free(c->ring);
 	dfs_membership_free(c->membership);
@@ -212,6 +220,11 @@ void dfs_client_free(dfs_client *c)
 dfs_source *dfs_client_source(dfs_client *c)
 {
 	return c->top;
+}
+
+dfs_dir_lister *dfs_client_dirs(dfs_client *c)
+{
+	return c->dirs;
 }
 
 const dfs_uri *dfs_client_root(const dfs_client *c)

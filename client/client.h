@@ -6,6 +6,7 @@
 #define DORAFS_CLIENT_H
 
 #include "config.h"
+#include "dir_stream.h"
 #include "source.h"
 #include "uri.h"
 
@@ -20,6 +21,9 @@ void dfs_client_free(dfs_client *c);
 /* The top of the chain: stat, list, open and read through it. */
 dfs_source *dfs_client_source(dfs_client *c);
 const dfs_uri *dfs_client_root(const dfs_client *c);
+
+/* Streaming listings of the top of the chain (dir_stream.h). */
+dfs_dir_lister *dfs_client_dirs(dfs_client *c);
 
 /* Counters of every layer as a JSON object text; caller frees. */
 char *dfs_client_stats_json(dfs_client *c);

@@ -219,29 +219,47 @@ static int mc_stat(dfs_source *s, const char *path, dfs_attr *out)
 	return rc;
 }
 
+/* A listing being fetched: kept for the cache and handed on as it comes,
+ * so the caller's first entries do not wait for the last page. */
 typedef struct collect {
+	meta_cache *mc;
+	const char *dir;
 	GPtrArray *names;
 	GArray *attrs;
+	dfs_list_cb cb;
+	void *arg;
 } collect;
 
 static int collect_cb(void *arg, const char *name, const dfs_attr *attr)
 {
 	collect *c = arg;
-	char *copy = strdup(name);
+	char *copy = strdup(name), child[4096];
+	int n;
 
 	if (!copy)
 		return -ENOMEM;
 	g_ptr_array_add(c->names, copy);
 	g_array_append_val(c->attrs, *attr);
-	return 0;
+	/* Cached before it is handed on: a reader that sees the name and
+	 * looks it up (plain readdir, then stat) must not cost a request. */
+	n = snprintf(child, sizeof(child), "%s/%s", strcmp(c->dir, "/") == 0 ? "" : c->dir, name);
+	if (n > 0 && (size_t)n < sizeof(child)) {
+		pthread_mutex_lock(&c->mc->lock);
+		put_attr(c->mc, child, 0, attr, now_s());
+		pthread_mutex_unlock(&c->mc->lock);
+	}
+	return c->cb(c->arg, name, attr);
 }
 
-static listing *fetch_listing(dfs_source *inner, const char *path, int *rc)
+/* The whole listing, or NULL with *rc: the inner error, or what cb
+ * returned to stop early (a partial listing is not kept). */
+static listing *fetch_listing(meta_cache *mc, const char *path, dfs_list_cb cb, void *arg, int *rc)
 {
-	collect c = { g_ptr_array_new_with_free_func(free), g_array_new(FALSE, FALSE, sizeof(dfs_attr)) };
+	collect c = { mc, path, g_ptr_array_new_with_free_func(free), g_array_new(FALSE, FALSE, sizeof(dfs_attr)),
+		      cb, arg };
 	listing *l = calloc(1, sizeof(*l));
 
-	*rc = l ? dfs_list(inner, path, collect_cb, &c) : -ENOMEM;
+	*rc = l ? dfs_list(mc->base.inner, path, collect_cb, &c) : -ENOMEM;
 	if (*rc == 0) {
 		atomic_init(&l->refs, 1);
 		l->n = c.names->len;
@@ -261,6 +279,8 @@ static int mc_list(dfs_source *s, const char *path, dfs_list_cb cb, void *arg)
 	meta_cache *mc = (meta_cache *)s;
 	double now = now_s();
 	listing *l = NULL;
+	dfs_attr dir_attr;
+	bool know_dir = false;
 	entry *e;
 	int rc = 0;
 
@@ -273,42 +293,42 @@ static int mc_list(dfs_source *s, const char *path, dfs_list_cb cb, void *arg)
 		mc->list_hits++;
 	} else {
 		mc->list_misses++;
+		/* The lookup before an opendir has usually just stored the
+		 * folder's attributes: no need to ask the source again. */
+		if (e && !e->err && fresh(mc, e, now)) {
+			dir_attr = e->attr;
+			know_dir = true;
+		}
 	}
 	pthread_mutex_unlock(&mc->lock);
 
-	if (!l) {
-		dfs_attr dir_attr;
-
-		l = fetch_listing(s->inner, path, &rc);
-		if (!l)
-			return rc;
-		rc = dfs_stat(s->inner, path, &dir_attr);
-		now = now_s();
-		pthread_mutex_lock(&mc->lock);
-		if (rc == 0) {
-			char child[4096];
-			e = upsert(mc, path, now);
-			if (e) {
-				e->err = 0;
-				e->attr = dir_attr;
-				listing_unref(e->list);
-				e->list = l;
-				atomic_fetch_add(&l->refs, 1);
-			}
-			for (size_t i = 0; i < l->n; i++) {
-				int n = snprintf(child, sizeof(child), "%s/%s",
-						 strcmp(path, "/") == 0 ? "" : path, l->names[i]);
-				if (n > 0 && (size_t)n < sizeof(child))
-					put_attr(mc, child, 0, &l->attrs[i], now);
-			}
-		}
-		pthread_mutex_unlock(&mc->lock);
-		rc = 0; /* the listing itself succeeded */
+	if (l) {
+		for (size_t i = 0; i < l->n && rc == 0; i++)
+			rc = cb(arg, l->names[i], &l->attrs[i]);
+		listing_unref(l);
+		return rc;
 	}
-	for (size_t i = 0; i < l->n && rc == 0; i++)
-		rc = cb(arg, l->names[i], &l->attrs[i]);
+	l = fetch_listing(mc, path, cb, arg, &rc);
+	if (!l)
+		return rc;
+	if (!know_dir)
+		know_dir = dfs_stat(s->inner, path, &dir_attr) == 0;
+	now = now_s();
+	pthread_mutex_lock(&mc->lock);
+	if (know_dir) {
+		/* The entries' attributes went in as they came (collect_cb). */
+		e = upsert(mc, path, now);
+		if (e) {
+			e->err = 0;
+			e->attr = dir_attr;
+			listing_unref(e->list);
+			e->list = l;
+			atomic_fetch_add(&l->refs, 1);
+		}
+	}
+	pthread_mutex_unlock(&mc->lock);
 	listing_unref(l);
-	return rc;
+	return 0;
 }
 
 static int mc_open(dfs_source *s, const char *path, const dfs_attr *attr, dfs_handle **out)

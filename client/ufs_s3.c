@@ -226,12 +226,21 @@ out:
 
 /* ---- readdir ---- */
 
+/*
+ * Entries are handed on page by page, so a reader of a big folder sees its
+ * first names after one LIST rather than after all of them. Within a page
+ * files go first and a folder with a file's name is hidden (see the top).
+ * Across pages the rule still holds because ListObjectsV2 is in key order:
+ * the object "a" sorts before the common prefix "a/", so it is never in a
+ * later page. A server that breaks that order gets the name once, as
+ * whichever came first (the late one is counted in skipped_keys).
+ */
 typedef struct list_scan {
 	s3_source *s;
 	const char *dir_prefix;
-	GHashTable *dirs;          /* name -> NULL */
-	GPtrArray *dir_order;      /* names, in listing order */
-	GPtrArray *files;          /* file_ent */
+	GHashTable *seen;          /* names handed on: name -> GINT(1 file, 2 dir) */
+	GPtrArray *page_dirs;      /* this page's folder names */
+	GPtrArray *page_files;     /* this page's file_ent */
 	bool any;                  /* some key exists under the prefix */
 } list_scan;
 
@@ -255,13 +264,8 @@ static int list_cb(void *arg, const s3_list_item *it)
 		return 0;
 	}
 	if (it->is_prefix) {
-		char *copy;
-
-		if (g_hash_table_contains(ls->dirs, name))
-			return 0;
-		copy = g_strdup(name);
-		g_hash_table_add(ls->dirs, copy);
-		g_ptr_array_add(ls->dir_order, copy);
+		char *copy = g_strdup(name);
+		g_ptr_array_add(ls->page_dirs, copy);
 	} else {
 		file_ent *f = malloc(sizeof(*f) + strlen(name) + 1);
 
@@ -269,9 +273,42 @@ static int list_cb(void *arg, const s3_list_item *it)
 			return -ENOMEM;
 		file_attr(it, &f->attr);
 		strcpy(f->name, name);
-		g_ptr_array_add(ls->files, f);
+		g_ptr_array_add(ls->page_files, f);
 	}
 	return 0;
+}
+
+/* Hand on a name not handed on before; kind 1 file, 2 folder. */
+static int emit(list_scan *ls, const char *name, int kind, const dfs_attr *a, dfs_list_cb cb, void *arg)
+{
+	gpointer had = g_hash_table_lookup(ls->seen, name);
+
+	if (had) {
+		/* A folder under a file's name is the expected case; the other
+		 * way round only comes from a server out of key order. */
+		if (!(GPOINTER_TO_INT(had) == 1 && kind == 2))
+			atomic_fetch_add(&ls->s->skipped_keys, 1);
+		return 0;
+	}
+	g_hash_table_insert(ls->seen, g_strdup(name), GINT_TO_POINTER(kind));
+	return cb(arg, name, a);
+}
+
+static int flush_page(list_scan *ls, dfs_list_cb cb, void *arg)
+{
+	dfs_attr da;
+	int rc = 0;
+
+	for (guint i = 0; i < ls->page_files->len && rc == 0; i++) {
+		file_ent *f = g_ptr_array_index(ls->page_files, i);
+		rc = emit(ls, f->name, 1, &f->attr, cb, arg);
+	}
+	dir_attr(ls->s, &da);
+	for (guint i = 0; i < ls->page_dirs->len && rc == 0; i++)
+		rc = emit(ls, g_ptr_array_index(ls->page_dirs, i), 2, &da, cb, arg);
+	g_ptr_array_set_size(ls->page_files, 0);
+	g_ptr_array_set_size(ls->page_dirs, 0);
+	return rc;
 }
 
 static int s3_list(dfs_source *src, const char *path, dfs_list_cb cb, void *arg)
@@ -284,9 +321,9 @@ static int s3_list(dfs_source *src, const char *path, dfs_list_cb cb, void *arg)
 	int rc = 0;
 
 	ls.dir_prefix = prefix;
-	ls.dirs = g_hash_table_new(g_str_hash, g_str_equal);
-	ls.dir_order = g_ptr_array_new_with_free_func(g_free);
-	ls.files = g_ptr_array_new_with_free_func(free);
+	ls.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	ls.page_dirs = g_ptr_array_new_with_free_func(g_free);
+	ls.page_files = g_ptr_array_new_with_free_func(free);
 	if (!prefix) {
 		rc = -ENOMEM;
 		goto out;
@@ -299,31 +336,23 @@ static int s3_list(dfs_source *src, const char *path, dfs_list_cb cb, void *arg)
 		token = next;
 		if (rc < 0)
 			goto out;
+		if (!ls.any)
+			continue; /* nothing to hand on, and maybe not a folder at all */
+		rc = flush_page(&ls, cb, arg);
+		if (rc != 0)
+			goto out;
 	}
 	if (!ls.any && strcmp(path, "/") != 0) {
 		/* No key under it: not a folder (maybe a file, maybe nothing). */
 		rc = s3_stat(src, path, &da);
 		rc = rc < 0 ? rc : S_ISDIR(da.mode) ? 0 : -ENOTDIR;
-		goto out;
-	}
-	/* Files first; a folder with a file's name is hidden (see the top). */
-	for (guint i = 0; i < ls.files->len && rc == 0; i++) {
-		file_ent *f = g_ptr_array_index(ls.files, i);
-		rc = cb(arg, f->name, &f->attr);
-		g_hash_table_remove(ls.dirs, f->name);
-	}
-	dir_attr(s, &da);
-	for (guint i = 0; i < ls.dir_order->len && rc == 0; i++) {
-		const char *name = g_ptr_array_index(ls.dir_order, i);
-		if (g_hash_table_contains(ls.dirs, name))
-			rc = cb(arg, name, &da);
 	}
 out:
 	free(token);
 	free(prefix);
-	g_hash_table_destroy(ls.dirs);
-	g_ptr_array_unref(ls.dir_order);
-	g_ptr_array_unref(ls.files);
+	g_hash_table_destroy(ls.seen);
+	g_ptr_array_unref(ls.page_dirs);
+	g_ptr_array_unref(ls.page_files);
 	return rc == -ENXIO ? -ENOENT : rc;
 }
 

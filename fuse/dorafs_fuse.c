@@ -1,6 +1,6 @@
 /*
  * libfuse3 low-level front end. Each handler turns a request into client
- * calls (dfs_stat, dfs_list, dfs_open, dfs_read_segs) and an errno; no
+ * calls (dfs_stat, dfs_dir_open, dfs_open, dfs_read_segs) and an errno; no
  * caching or I/O policy lives here.
  *
  * Threads: libfuse's multi-threaded loop runs the handlers. Shared state is
@@ -44,14 +44,6 @@ typedef struct fs {
 	pthread_mutex_t open_lock;
 	GHashTable *open_files;
 } fs;
-
-/* A directory opened for reading: a snapshot of its listing, so offsets stay
- * valid across readdir calls. */
-typedef struct dir_handle {
-	size_t n, cap;
-	char **names;
-	dfs_attr *attrs;
-} dir_handle;
 
 static fs *fs_of(fuse_req_t req)
 {
@@ -179,67 +171,29 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fuse_reply_attr(req, &st, f->cfg->attr_timeout);
 }
 
-static void dir_free(dir_handle *d)
-{
-	if (!d)
-		return;
-	for (size_t i = 0; i < d->n; i++)
-		free(d->names[i]);
-	free(d->names);
-	free(d->attrs);
-	free(d);
-}
-
-static int dir_add(void *arg, const char *name, const dfs_attr *attr)
-{
-	dir_handle *d = arg;
-
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 64;
-		char **names = realloc(d->names, cap * sizeof(*names));
-		dfs_attr *attrs;
-		if (!names)
-			return -ENOMEM;
-		d->names = names;
-		attrs = realloc(d->attrs, cap * sizeof(*attrs));
-		if (!attrs)
-			return -ENOMEM;
-		d->attrs = attrs;
-		d->cap = cap;
-	}
-	d->names[d->n] = strdup(name);
-	if (!d->names[d->n])
-		return -ENOMEM;
-	d->attrs[d->n++] = *attr;
-	return 0;
-}
-
+/* A directory handle is a dfs_dir: the listing streams in on a client
+ * thread while readdir hands out what has arrived, and entry i keeps its
+ * offset (i + 2) for the life of the handle. */
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	fs *f = fs_of(req);
 	char path[PATH_MAX];
-	dir_handle *d;
+	dfs_dir *d;
 	int rc;
 
 	if (!itab_path(f->inodes, ino, path, sizeof(path))) {
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	d = calloc(1, sizeof(*d));
-	if (!d) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	rc = dfs_list(f->src, path, dir_add, d);
+	rc = dfs_dir_open(dfs_client_dirs(f->client), path, &d);
 	if (rc < 0) {
-		dir_free(d);
 		fuse_reply_err(req, -rc);
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)d;
 	fi->cache_readdir = f->cfg->kernel_cache;
 	if (fuse_reply_open(req, fi) != 0)
-		dir_free(d); /* the request was interrupted: no releasedir will come */
+		dfs_dir_close(d); /* the request was interrupted: no releasedir will come */
 }
 
 /* A stable, non-zero d_ino for a plain readdir entry (FNV-1a of the name). */
@@ -256,10 +210,29 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi, bool plus)
 {
 	fs *f = fs_of(req);
-	dir_handle *d = (dir_handle *)(uintptr_t)fi->fh;
-	char *buf = malloc(size), dir[PATH_MAX];
+	dfs_dir *d = (dfs_dir *)(uintptr_t)fi->fh;
+	char *buf, dir[PATH_MAX];
 	size_t used = 0;
+	long listed = 0;
 
+	if (off < 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	/* Offsets 0 and 1 are "." and ".."; entry i of the listing is offset
+	 * i + 2. Wait for the first entry asked for, then take only what has
+	 * arrived: the kernel hands those to the reader while the rest of the
+	 * folder is still being listed. */
+	if (off >= 2) {
+		listed = dfs_dir_wait(d, (size_t)off - 2);
+		if (listed < 0) {
+			fuse_reply_err(req, (int)-listed);
+			return;
+		}
+	} else {
+		listed = (long)dfs_dir_count(d, NULL);
+	}
+	buf = malloc(size);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -269,9 +242,9 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	/* Offsets 0 and 1 are "." and ".."; entry i of the listing is offset i + 2. */
-	for (off_t i = off; i < (off_t)d->n + 2; i++) {
+	for (off_t i = off; i < (off_t)listed + 2; i++) {
 		const char *name;
+		dfs_attr a;
 		struct stat st;
 		size_t need;
 
@@ -281,8 +254,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			st.st_mode = S_IFDIR;
 			st.st_ino = i == 0 ? ino : FUSE_ROOT_ID;
 		} else {
-			name = d->names[i - 2];
-			st.st_mode = d->attrs[i - 2].mode;
+			dfs_dir_entry(d, (size_t)i - 2, &name, &a);
+			st.st_mode = a.mode;
 			/* Plain readdir does not look entries up, but d_ino must not
 			 * be 0: glibc's readdir skips such entries. */
 			st.st_ino = name_ino(name);
@@ -303,7 +276,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 				need = fuse_add_direntry_plus(req, NULL, 0, name, &e, i + 1);
 				if (used + need > size)
 					break;
-				fill_entry(f, path, &d->attrs[i - 2], &e);
+				fill_entry(f, path, &a, &e);
 			} else {
 				e.attr = st;
 			}
@@ -330,7 +303,7 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	dir_free((dir_handle *)(uintptr_t)fi->fh);
+	dfs_dir_close((dfs_dir *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
