@@ -3,7 +3,11 @@
 # s3rver on 127.0.0.1, with curl / raw ListObjectsV2 as the limits.
 # One run: the same 1 GiB object, a 10k-object prefix and 2,000 objects of
 # 100 KiB; every client starts with cold caches (its own cache folder empty,
-# kernel page cache dropped after a sync). See bench/README.md (S3 section).
+# kernel page cache dropped after a sync). s3rver is warmed up first (untimed);
+# then REPS repetitions, each mounting every client fresh and measuring every
+# figure right next to its baseline (curl / raw listing), alternating which
+# goes first; the table gives medians of the figures and of the per-repetition
+# ratios. See bench/README.md (S3 section).
 #
 # Environment knobs (defaults in brackets):
 #   DORAFS_BUILD_DIR  build folder with cli/dorafs [<repo>/build]
@@ -15,6 +19,7 @@
 #   CLIENTS           which clients [dorafs s3fs rclone]
 #   DORAFS_OPTS       extra dorafs options []
 #   FIO_RUNTIME       seconds of the random-read run, 0 skips it [10]
+#   REPS              repetitions of every paired figure, per client [3]
 set -euo pipefail
 export LC_ALL=C
 
@@ -28,6 +33,7 @@ READERS=${READERS:-8}
 CLIENTS=${CLIENTS:-"dorafs s3fs rclone"}
 DORAFS_OPTS=${DORAFS_OPTS:-}
 FIO_RUNTIME=${FIO_RUNTIME:-10}
+REPS=${REPS:-3}
 DORAFS=$BUILD/cli/dorafs
 S3RVER=$ROOT/tests/tools/node_modules/.bin/s3rver
 BUCKET=bench
@@ -38,6 +44,7 @@ log() { echo "== $*" >&2; }
 [ "$(id -u)" = 0 ] || die "run as root (FUSE mounts, drop_caches)"
 [ -x "$DORAFS" ] || die "$DORAFS is missing: build dorafs first"
 [ -x "$S3RVER" ] || die "s3rver is missing: run scripts/setup.sh"
+[ "$REPS" -ge 1 ] 2>/dev/null || die "REPS must be a number >= 1"
 for c in $CLIENTS; do
 	case $c in
 	s3fs) command -v s3fs >/dev/null || apt-get install -y s3fs >/dev/null || die "s3fs missing" ;;
@@ -58,9 +65,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Before every timed figure, baseline and client alike: write back whatever
+# the previous phase left dirty (cache files, the data set), then drop the
+# kernel's caches, so s3rver reads its files from the disk for both sides.
 drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 now() { date +%s.%N; }
 
+T_START=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 # --- server and data --------------------------------------------------------
 log "s3rver on $EP (data in $WORK/s3data)"
@@ -87,48 +98,96 @@ EOF
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
 BIG_BYTES=$((BIG_MB << 20))
 
-# --- limits: curl and raw listing -----------------------------------------------
-drop_caches
-curl_seq=$(curl -s "$EP/$BUCKET/big/object.bin" -o /dev/null -w '%{speed_download}' | awk '{printf "%.0f", $1/1048576}')
-log "curl full GET: $curl_seq MiB/s"
-raw_list=$(python3 - "$PORT" "$BUCKET" <<'EOF'
-import http.client, re, sys, time, urllib.parse
-port, bucket = int(sys.argv[1]), sys.argv[2]
-c = http.client.HTTPConnection("127.0.0.1", port)
-t0, token, pages = time.time(), None, 0
-while True:
-    q = {"list-type": "2", "delimiter": "/", "prefix": "list/"}
-    if token: q["continuation-token"] = token
-    c.request("GET", f"/{bucket}?" + urllib.parse.urlencode(q)); body = c.getresponse().read().decode()
-    pages += 1
-    m = re.search(r"<NextContinuationToken>([^<]*)</NextContinuationToken>", body)
-    if "<IsTruncated>true</IsTruncated>" not in body or not m: break
-    token = m.group(1)
-print(f"{time.time() - t0:.3f}")
+
+# --- helpers in Python: listings, curl's small GETs, the mounts' small reads ----
+cat > "$WORK/s3bench.py" <<'EOF'
+import http.client, os, re, subprocess, sys, time, urllib.parse
+
+def list_all(port, bucket, prefix):
+    """Every ListObjectsV2 page of prefix (delimiter "/", following
+    NextContinuationToken) over one keep-alive connection; the keys."""
+    c = http.client.HTTPConnection("127.0.0.1", port)
+    token, keys = None, []
+    while True:
+        q = {"list-type": "2", "delimiter": "/", "prefix": prefix}
+        if token: q["continuation-token"] = token
+        c.request("GET", f"/{bucket}?" + urllib.parse.urlencode(q))
+        r = c.getresponse(); body = r.read().decode()
+        if r.status != 200: sys.exit(f"LIST {prefix}: HTTP {r.status}")
+        keys += re.findall(r"<Key>([^<]*)</Key>", body)
+        m = re.search(r"<NextContinuationToken>([^<]*)</NextContinuationToken>", body)
+        if "<IsTruncated>true</IsTruncated>" not in body or not m: break
+        token = m.group(1)
+    c.close()
+    return keys
+
+def check(what, got, want):
+    if got != want: print(f"{what}: {got} of {want}", file=sys.stderr)
+
+mode, args = sys.argv[1], sys.argv[2:]
+if mode == "list":  # PORT BUCKET PREFIX N: seconds of the raw listing
+    port, bucket, prefix, n = int(args[0]), args[1], args[2], int(args[3])
+    t0 = time.time(); keys = list_all(port, bucket, prefix); t = time.time() - t0
+    check(f"raw listing of {prefix}", len(keys), n)
+    print(f"{t:.3f}")
+elif mode == "curlsmall":  # PORT BUCKET PREFIX N READERS WORK: files/s
+    # List every page (as the mounts do), then READERS curl processes with
+    # keep-alive GET their share of the listed keys.
+    port, bucket, prefix, n, readers, work = int(args[0]), args[1], args[2], int(args[3]), int(args[4]), args[5]
+    t0 = time.time()
+    keys = list_all(port, bucket, prefix)
+    cfgs = []
+    for r in range(readers):
+        p = os.path.join(work, f"curl{r}.cfg")
+        with open(p, "w") as f:
+            for k in keys[r::readers]:
+                f.write(f'url = "http://127.0.0.1:{port}/{bucket}/{k}"\noutput = "/dev/null"\n')
+        cfgs.append(p)
+    ps = [subprocess.Popen(["curl", "-sf", "-K", c]) for c in cfgs]
+    bad = sum(p.wait() != 0 for p in ps)
+    t = time.time() - t0
+    check(f"curl listing of {prefix}", len(keys), n)
+    if bad: print(f"{bad} curl processes failed", file=sys.stderr)
+    print(f"{len(keys) / t:.0f}")
+elif mode == "mountsmall":  # DIR READERS N: files/s
+    from concurrent.futures import ThreadPoolExecutor
+    d, readers, n = args[0], int(args[1]), int(args[2])
+    def read(name):
+        with open(os.path.join(d, name), "rb") as f:
+            while f.read(1 << 20): pass
+    t0 = time.time()
+    # List with attributes (as ls -l does), then read. Plain listdir is not used:
+    # dorafs's FUSE readdir (not readdirplus) gives entries d_ino 0, which glibc
+    # skips, so a plain listing of a big folder loses entries (reported).
+    names = [e.name for e in os.scandir(d) if e.stat().st_size >= 0]
+    with ThreadPoolExecutor(readers) as ex: list(ex.map(read, names))
+    t = time.time() - t0
+    check("listing", len(names), n)
+    print(f"{len(names) / t:.0f}")
 EOF
-)
-log "raw ListObjectsV2 of list/: $raw_list s"
-drop_caches
-curl_small=$(python3 - "$EP" "$BUCKET" "$NSMALL" "$READERS" "$WORK" <<'EOF'
-# List (as the mounts do), then READERS curl processes with keep-alive GET their share.
-import os, subprocess, sys, time
-ep, bucket, n, readers, work = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-names = [f"small/s{i:05d}" for i in range(n)]
-cfgs = []
-for r in range(readers):
-    p = os.path.join(work, f"curl{r}.cfg")
-    with open(p, "w") as f:
-        for k in names[r::readers]:
-            f.write(f'url = "{ep}/{bucket}/{k}"\noutput = "/dev/null"\n')
-    cfgs.append(p)
-t0 = time.time()
-subprocess.run(["curl", "-s", f"{ep}/{bucket}?list-type=2&prefix=small/", "-o", "/dev/null"], check=True)
-ps = [subprocess.Popen(["curl", "-s", "-K", c]) for c in cfgs]
-for p in ps: p.wait()
-print(f"{n / (time.time() - t0):.0f}")
-EOF
-)
-log "curl ${READERS}-way small GETs: $curl_small files/s"
+
+# --- s3rver warm-up (untimed) ---------------------------------------------------------
+# node compiles s3rver's hot paths on first use: the first GETs and listings
+# after start are slower than later ones, whichever side comes first. Every
+# baseline runs once untimed: the same paths the clients take.
+log "s3rver warm-up (untimed): 2 listings of list/, curl's listing and $NSMALL GETs of small/, the big object once"
+for _ in 1 2; do python3 "$WORK/s3bench.py" list "$PORT" "$BUCKET" list/ "$NLIST" >/dev/null; done
+python3 "$WORK/s3bench.py" curlsmall "$PORT" "$BUCKET" small/ "$NSMALL" "$READERS" "$WORK" >/dev/null
+curl -sf "$EP/$BUCKET/big/object.bin" -o /dev/null
+
+# --- baselines: curl and the raw listing -------------------------------------------
+base_seq() { # MiB/s of curl's full GET of the big object
+	drop_caches
+	curl -sf "$EP/$BUCKET/big/object.bin" -o /dev/null -w '%{speed_download}' | awk '{printf "%.0f", $1/1048576}'
+}
+base_list() { # seconds of the ListObjectsV2 pages of list/
+	drop_caches
+	python3 "$WORK/s3bench.py" list "$PORT" "$BUCKET" list/ "$NLIST"
+}
+base_small() { # files/s of curl's READERS-way GETs of small/, after listing it
+	drop_caches
+	python3 "$WORK/s3bench.py" curlsmall "$PORT" "$BUCKET" small/ "$NSMALL" "$READERS" "$WORK"
+}
 
 # --- one client ------------------------------------------------------------------
 mount_client() {
@@ -156,6 +215,10 @@ client_pid() {
 	rclone) pgrep -f "rclone mount s3b:$BUCKET" | head -1 ;;
 	esac
 }
+client_hwm() { # peak resident MiB of the client's process, or ?
+	local pid; pid=$(client_pid "$1")
+	{ [ -n "$pid" ] && awk '/VmHWM/{printf "%.0f", $2/1024}' "/proc/$pid/status"; } || echo "?"
+}
 unmount_client() {
 	fusermount3 -u "$MNT" 2>/dev/null || umount -l "$MNT"
 	for _ in $(seq 100); do [ -z "$(client_pid "$1")" ] && break; sleep 0.1; done
@@ -164,76 +227,117 @@ seq_read() { # MiB/s of reading the big object once
 	local t0 t1; t0=$(now); dd if="$MNT/big/object.bin" of=/dev/null bs=1M status=none; t1=$(now)
 	awk -v b="$BIG_BYTES" -v a="$t0" -v z="$t1" 'BEGIN{printf "%.0f", b/1048576/(z-a)}'
 }
+cli_seq() { drop_caches; seq_read; }
+cli_ls() { # seconds of ls -l of list/
+	local t0 t1 n
+	drop_caches
+	t0=$(now); n=$(ls -l "$MNT/list" | wc -l); t1=$(now)
+	[ "$n" -eq $((NLIST + 1)) ] || echo "ls -l gave $((n - 1)) of $NLIST entries" >&2
+	awk -v a="$t0" -v z="$t1" 'BEGIN{printf "%.2f", z-a}'
+}
+cli_small() { # files/s of READERS threads reading small/, after listing it
+	drop_caches
+	python3 "$WORK/s3bench.py" mountsmall "$MNT/small" "$READERS" "$NSMALL"
+}
 
 fio_mib() { # fio randread 4 KiB on the big object, 4 jobs; prints MiB/s
 	fio --name=rr --filename="$MNT/big/object.bin" --rw=randread --bs=4k --numjobs=4 --group_reporting \
 		--ioengine=psync --runtime="$1" --time_based --output-format=json 2>/dev/null |
 		python3 -c 'import json,sys; print("%.1f" % (json.load(sys.stdin)["jobs"][0]["read"]["bw"] / 1024))'
 }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "-" }'; }
+median() { # median of the numbers in $1, printed with format $2
+	printf '%s\n' $1 | sort -g | awk -v f="$2" '{a[NR] = $1}
+		END { if (!NR) { print "-"; exit }
+		      printf f, NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+maxof() { printf '%s\n' $1 | grep -v '?' | sort -g | tail -1 | grep . || echo "?"; }
 
-declare -A SEQ LS SMALL WARM RSS RR1 RRN RRSS
-for c in $CLIENTS; do
-	log "$c: cold caches"
-	drop_caches
-	mount_client "$c"
-	SEQ[$c]=$(seq_read)
-	log "$c: cold sequential ${SEQ[$c]} MiB/s"
-	t0=$(now); ls -l "$MNT/list" > /dev/null; t1=$(now)
-	LS[$c]=$(awk -v a="$t0" -v z="$t1" 'BEGIN{printf "%.2f", z-a}')
-	log "$c: ls -l of $NLIST: ${LS[$c]} s"
-	SMALL[$c]=$(python3 - "$MNT/small" "$READERS" "$NSMALL" <<'EOF'
-import os, sys, time
-from concurrent.futures import ThreadPoolExecutor
-d, readers = sys.argv[1], int(sys.argv[2])
-def read(name):
-    with open(os.path.join(d, name), "rb") as f:
-        while f.read(1 << 20): pass
-t0 = time.time()
-# List with attributes (as ls -l does), then read. Plain listdir is not used:
-# dorafs's FUSE readdir (not readdirplus) gives entries d_ino 0, which glibc
-# skips, so a plain listing of a big folder loses entries (reported).
-names = [e.name for e in os.scandir(d) if e.stat().st_size >= 0]
-with ThreadPoolExecutor(readers) as ex: list(ex.map(read, names))
-rate = len(names) / (time.time() - t0)
-if len(names) != int(sys.argv[3]):
-    print(f"listing gave {len(names)} of {sys.argv[3]} files", file=sys.stderr)
-print(f"{rate:.0f}")
-EOF
-)
-	log "$c: small files ${SMALL[$c]} files/s"
-	drop_caches
-	WARM[$c]=$(seq_read)
-	log "$c: warm re-read ${WARM[$c]} MiB/s"
-	pid=$(client_pid "$c")
-	RSS[$c]=$( [ -n "$pid" ] && awk '/VmHWM/{printf "%.0f", $2/1024}' "/proc/$pid/status" || echo "?")
-	if [ "$c" = dorafs ]; then "$DORAFS" stat --json "$MNT" > "$WORK/dorafs-stats.json" || true; fi
-	unmount_client "$c"
-	if [ "$FIO_RUNTIME" -gt 0 ] && command -v fio >/dev/null; then
-		# Random reads on a fresh mount with cold caches. The first second is
-		# reported apart: a client that pulls whole objects looks warm later.
+# pair REP BASELINE CLIENT: runs both figures next to each other, the baseline
+# first in odd repetitions and second in even ones; sets B and C.
+pair() {
+	if [ $(($1 % 2)) = 1 ]; then B=$($2); C=$($3); else C=$($3); B=$($2); fi
+}
+
+# Per client, space-separated per-repetition values: the client's figure, the
+# baseline measured next to it and their ratio.
+declare -A SEQ BSEQ XSEQ LS BLS XLS SMALL BSMALL XSMALL WARM RSS RR1 RRN RRSS
+ALL_BSEQ= ALL_BLS= ALL_BSMALL=
+for r in $(seq "$REPS"); do
+	for c in $CLIENTS; do
+		log "rep $r/$REPS $c: fresh mount, cold caches (load $(cut -d' ' -f1 /proc/loadavg))"
+		drop_caches
+		mount_client "$c"
+		pair "$r" base_seq cli_seq
+		SEQ[$c]+=" $C" BSEQ[$c]+=" $B" XSEQ[$c]+=" $(ratio "$C" "$B")" ALL_BSEQ+=" $B"
+		log "rep $r $c: cold sequential $C MiB/s, curl $B MiB/s: x $(ratio "$C" "$B")"
+		pair "$r" base_list cli_ls
+		LS[$c]+=" $C" BLS[$c]+=" $B" XLS[$c]+=" $(ratio "$C" "$B")" ALL_BLS+=" $B"
+		log "rep $r $c: ls -l of $NLIST $C s, raw listing $B s: x $(ratio "$C" "$B")"
+		pair "$r" base_small cli_small
+		SMALL[$c]+=" $C" BSMALL[$c]+=" $B" XSMALL[$c]+=" $(ratio "$C" "$B")" ALL_BSMALL+=" $B"
+		log "rep $r $c: small files $C files/s, curl $B files/s: x $(ratio "$C" "$B")"
+		drop_caches
+		w=$(seq_read)
+		WARM[$c]+=" $w"
+		log "rep $r $c: warm re-read $w MiB/s"
+		RSS[$c]+=" $(client_hwm "$c")"
+		if [ "$c" = dorafs ]; then
+			"$DORAFS" stat --json "$MNT" > "$WORK/dorafs-stats.$r.json" || rm -f "$WORK/dorafs-stats.$r.json"
+		fi
+		unmount_client "$c"
+	done
+done
+if [ "$FIO_RUNTIME" -gt 0 ] && command -v fio >/dev/null; then
+	for c in $CLIENTS; do
+		# Random reads on a fresh mount with cold caches, once per client. The
+		# first second is reported apart: a client that pulls whole objects
+		# looks warm later.
 		drop_caches
 		mount_client "$c"
 		RR1[$c]=$(fio_mib 1)
 		RRN[$c]=$(fio_mib "$FIO_RUNTIME")
-		pid=$(client_pid "$c")
-		RRSS[$c]=$( [ -n "$pid" ] && awk '/VmHWM/{printf "%.0f", $2/1024}' "/proc/$pid/status" || echo "?")
+		RRSS[$c]=$(client_hwm "$c")
 		log "$c: random 4 KiB reads: first second ${RR1[$c]} MiB/s, next ${FIO_RUNTIME} s ${RRN[$c]} MiB/s, peak ${RRSS[$c]} MiB"
 		unmount_client "$c"
-	fi
-done
+	done
+fi
 
 # --- table ------------------------------------------------------------------------
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "-" }'; }
 echo
 echo "s3rver 3.7.1 on 127.0.0.1, $BIG_MB MiB object, $NLIST-object listing, $NSMALL x $SMALL_KB KiB, $READERS readers"
-echo "load average at start: $LOAD_START, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '| %-8s | %10s | %7s | %9s | %7s | %12s | %7s | %12s | %8s |\n' client "cold MiB/s" "x curl" "ls -l (s)" "x raw" "small files/s" "x curl" "warm MiB/s" "peak MiB"
-printf '|%s|\n' "----------|------------|---------|-----------|---------|--------------|---------|--------------|----------"
-printf '| %-8s | %10s | %7s | %9s | %7s | %12s | %7s | %12s | %8s |\n' curl "$curl_seq" 1.00 "$raw_list" 1.00 "$curl_small" 1.00 - -
+echo "load average at start: $LOAD_START, at end: $(cut -d' ' -f1-3 /proc/loadavg); run took $(( $(date +%s) - T_START )) s"
+echo "$REPS repetitions; figures: medians; x columns: median of the per-repetition ratios to the baseline measured next to the figure"
+echo
+row='| %-15s | %10s | %6s | %9s | %6s | %13s | %6s | %10s | %8s |\n'
+echo "| client          | cold MiB/s | × curl | ls -l (s) |  × raw | small files/s | × curl | warm MiB/s | peak MiB |"
+echo "|-----------------|------------|--------|-----------|--------|---------------|--------|------------|----------|"
+printf "$row" "curl / raw list" "$(median "$ALL_BSEQ" %.0f)" 1.00 "$(median "$ALL_BLS" %.2f)" 1.00 \
+	"$(median "$ALL_BSMALL" %.0f)" 1.00 - -
 for c in $CLIENTS; do
-	printf '| %-8s | %10s | %7s | %9s | %7s | %12s | %7s | %12s | %8s |\n' "$c" "${SEQ[$c]}" "$(ratio "${SEQ[$c]}" "$curl_seq")" \
-		"${LS[$c]}" "$(ratio "${LS[$c]}" "$raw_list")" "${SMALL[$c]}" "$(ratio "${SMALL[$c]}" "$curl_small")" \
-		"${WARM[$c]}" "${RSS[$c]}"
+	printf "$row" "$c" "$(median "${SEQ[$c]}" %.0f)" "$(median "${XSEQ[$c]}" %.2f)" \
+		"$(median "${LS[$c]}" %.2f)" "$(median "${XLS[$c]}" %.2f)" \
+		"$(median "${SMALL[$c]}" %.0f)" "$(median "${XSMALL[$c]}" %.2f)" \
+		"$(median "${WARM[$c]}" %.0f)" "$(maxof "${RSS[$c]}")"
+done
+echo
+echo "Per repetition (ratio, then client / paired baseline):"
+echo
+for c in $CLIENTS; do
+	line="- $c: cold × curl"
+	for i in $(seq "$REPS"); do
+		line+=" $(echo ${XSEQ[$c]} | cut -d' ' -f$i) ($(echo ${SEQ[$c]} | cut -d' ' -f$i)/$(echo ${BSEQ[$c]} | cut -d' ' -f$i))"
+	done
+	line+="; ls -l × raw"
+	for i in $(seq "$REPS"); do
+		line+=" $(echo ${XLS[$c]} | cut -d' ' -f$i) ($(echo ${LS[$c]} | cut -d' ' -f$i)/$(echo ${BLS[$c]} | cut -d' ' -f$i))"
+	done
+	line+="; small × curl"
+	for i in $(seq "$REPS"); do
+		line+=" $(echo ${XSMALL[$c]} | cut -d' ' -f$i) ($(echo ${SMALL[$c]} | cut -d' ' -f$i)/$(echo ${BSMALL[$c]} | cut -d' ' -f$i))"
+	done
+	line+="; warm$(printf ' %s' ${WARM[$c]})"
+	echo "$line"
 done
 if [ "$FIO_RUNTIME" -gt 0 ]; then
 	echo
@@ -243,6 +347,9 @@ if [ "$FIO_RUNTIME" -gt 0 ]; then
 		printf '| %-8s | %22s | %22s | %8s |\n' "$c" "${RR1[$c]:-}" "${RRN[$c]:-}" "${RRSS[$c]:-}"
 	done
 fi
-[ -f "$WORK/dorafs-stats.json" ] && python3 -c '
+for r in $(seq "$REPS"); do
+	[ -s "$WORK/dorafs-stats.$r.json" ] || continue
+	python3 -c '
 import json,sys; d=json.load(open(sys.argv[1])); u=d["ufs"]
-print("dorafs S3 requests:", u["requests"], "retries:", u["retries"])' "$WORK/dorafs-stats.json"
+print("dorafs S3 requests (rep %s):" % sys.argv[2], u["requests"], "retries:", u["retries"])' "$WORK/dorafs-stats.$r.json" "$r"
+done
