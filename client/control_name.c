@@ -14,7 +14,7 @@ char *dfs_control_canonical(const char *path)
 {
 	char *canon = realpath(path, NULL);
 
-	if (canon || (errno != ENOENT && errno != ENOTDIR) || path[0] != '/')
+	if (canon || (errno != ENOENT && errno != ENOTDIR && errno != EACCES) || path[0] != '/')
 		return canon;
 	canon = strdup(path);
 	if (!canon)

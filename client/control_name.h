@@ -18,10 +18,11 @@
 #define DFS_CONTROL_NAME_LEN (sizeof(DFS_CONTROL_PREFIX) - 1 + 16)
 
 /* The canonical form of a mount point path: realpath(3) of it, or, for an
- * absolute path that does not exist here (a sidecar that does not see the
- * mount), the path itself normalised. Caller frees; NULL with errno set if
- * neither applies. Resolving the path never sends a request to a FUSE
- * daemon (glibc resolves with readlink, which does not enter the mount). */
+ * absolute path that cannot be resolved here (a sidecar that does not see
+ * the mount, a user who may not enter its parent), the path itself
+ * normalised. Caller frees; NULL with errno set if neither applies.
+ * Resolving never sends a request to a FUSE daemon: glibc resolves with
+ * readlink, which stops at the mount's root without asking it. */
 char *dfs_control_canonical(const char *path);
 
 /* Fill addr with the control socket address of the mount at canonical path
