@@ -1,5 +1,5 @@
-/* dorafs stat [--json] <mountpoint>: the counters of a running mount, read
- * from the root's user.dorafs.stats extended attribute. */
+/* dorafs stat [--json] <mountpoint>: the counters of a running mount, asked
+ * from its daemon over the mount's control socket (mount_stats.c). */
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>

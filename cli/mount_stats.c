@@ -1,34 +1,204 @@
-/* Reading a running mount's counters (the root's user.dorafs.stats xattr). */
+/*
+ * Reading a running mount's counters: connect to the mount's control socket
+ * (client/control_name.h), send "stats", read the JSON to the end. The whole
+ * exchange has 5 s; a daemon whose FUSE handlers hang still answers, since
+ * the socket has its own thread and nothing here enters the mount.
+ */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/xattr.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
-#include "dorafs_fuse.h"
+#include "control_name.h"
+
+#define TIMEOUT_MS 5000
+#define REPLY_MAX (16 << 20)
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Give the next blocking call on fd what is left until deadline. */
+static int arm(int fd, long long deadline)
+{
+	long long left = deadline - now_ms();
+	struct timeval tv;
+
+	if (left <= 0) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	tv.tv_sec = left / 1000;
+	tv.tv_usec = (left % 1000) * 1000;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		return -1;
+	return 0;
+}
+
+/* Undo mountinfo's octal escapes (\040 for a space) in place. */
+static void unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
+		    s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+}
+
+/* The type ("fuse.dorafs") of what is mounted at canonical path mp, from
+ * /proc/self/mountinfo (which, unlike statfs, never asks a FUSE daemon);
+ * "" if nothing is. The last match wins: later mounts hide earlier ones. */
+static void mount_type(const char *mp, char *type, size_t size)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0;
+
+	type[0] = '\0';
+	if (!f)
+		return;
+	while (getline(&line, &cap, f) >= 0) {
+		char mnt[4096], fstype[64], *sep = strstr(line, " - ");
+
+		if (!sep || sscanf(line, "%*d %*d %*s %*s %4095s", mnt) != 1 || sscanf(sep + 3, "%63s", fstype) != 1)
+			continue;
+		unescape(mnt);
+		if (strcmp(mnt, mp) == 0)
+			snprintf(type, size, "%s", fstype);
+	}
+	free(line);
+	fclose(f);
+}
+
+/* The one-line reason why nothing answers at the mount's socket. */
+static void explain_refused(const char *cmd, const char *mp, const char *canon)
+{
+	char type[64];
+
+	mount_type(canon, type, sizeof(type));
+	if (!type[0])
+		cli_error(cmd, "'%s' is not a running dorafs mount (not a mount point)", mp);
+	else if (strcmp(type, "fuse.dorafs") != 0)
+		cli_error(cmd, "'%s' is not a running dorafs mount (it is a %s mount)", mp, type);
+	else
+		cli_error(cmd, "'%s' is not a running dorafs mount (no control socket)", mp);
+}
+
+/* Read until the daemon closes; NULL on a timeout, an error or too much. */
+static char *read_all(int fd, long long deadline, size_t *len)
+{
+	size_t cap = 65536, used = 0;
+	char *buf = malloc(cap), *bigger;
+
+	while (buf) {
+		ssize_t n;
+
+		if (used + 1 == cap) {
+			if (cap >= REPLY_MAX) {
+				errno = EFBIG;
+				break;
+			}
+			bigger = realloc(buf, cap * 2);
+			if (!bigger)
+				break;
+			buf = bigger;
+			cap *= 2;
+		}
+		if (arm(fd, deadline) < 0)
+			break;
+		n = recv(fd, buf + used, cap - 1 - used, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		/* A daemon that closes without reading our request (it refused
+		 * us) resets the connection after its answer. */
+		if (n < 0 && !(errno == ECONNRESET && used > 0))
+			break;
+		if (n <= 0) {
+			buf[used] = '\0';
+			*len = used;
+			return buf;
+		}
+		used += (size_t)n;
+	}
+	free(buf);
+	return NULL;
+}
 
 char *cli_read_mount_stats(const char *cmd, const char *mp)
 {
-	ssize_t n = getxattr(mp, DFS_XATTR_STATS, NULL, 0);
-	char *buf;
+	static const char request[] = "stats\n";
+	long long deadline = now_ms() + TIMEOUT_MS;
+	struct sockaddr_un addr;
+	socklen_t alen;
+	char *canon = dfs_control_canonical(mp), *reply = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd = -1;
 
-	if (n < 0) {
-		cli_error(cmd, "'%s' is not a running dorafs mount (%s)", mp,
-			  errno == ENODATA || errno == ENOTSUP ? "no dorafs counters" : strerror(errno));
-		return NULL;
+	if (!canon) {
+		cli_error(cmd, "'%s' is not a running dorafs mount (%s)", mp, strerror(errno));
+		goto out;
 	}
-	/* Counters grow between the two calls: leave room. */
-	buf = malloc((size_t)n + 4096);
-	if (!buf) {
-		cli_error(cmd, "out of memory");
-		return NULL;
+	alen = dfs_control_addr(canon, &addr);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		cli_error(cmd, "socket: %s", strerror(errno));
+		goto out;
 	}
-	n = getxattr(mp, DFS_XATTR_STATS, buf, (size_t)n + 4095);
-	if (n < 0) {
-		cli_error(cmd, "cannot read counters of '%s': %s", mp, strerror(errno));
-		free(buf);
-		return NULL;
+	/* A full backlog makes connect wait, up to the send timeout. */
+	if (arm(fd, deadline) < 0 || connect(fd, (struct sockaddr *)&addr, alen) < 0) {
+		if (errno == ECONNREFUSED || errno == ENOENT)
+			explain_refused(cmd, mp, canon);
+		else if (errno == EAGAIN || errno == ETIMEDOUT || errno == EINPROGRESS)
+			cli_error(cmd, "the dorafs daemon of '%s' did not answer within %d s", mp, TIMEOUT_MS / 1000);
+		else
+			cli_error(cmd, "cannot reach the dorafs daemon of '%s': %s", mp, strerror(errno));
+		goto out;
 	}
-	buf[n] = '\0';
-	return buf;
+	do
+		n = arm(fd, deadline) < 0 ? -1 : send(fd, request, sizeof(request) - 1, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0 && n < (ssize_t)sizeof(request) - 1)
+		errno = EIO;
+	/* A daemon that refuses us answers and closes without reading: its
+	 * answer is still there to read after our send failed with EPIPE. */
+	if (n == (ssize_t)sizeof(request) - 1 || (n < 0 && (errno == EPIPE || errno == ECONNRESET)))
+		reply = read_all(fd, deadline, &len);
+	if (!reply) {
+		if (errno == EAGAIN || errno == ETIMEDOUT)
+			cli_error(cmd, "the dorafs daemon of '%s' did not answer within %d s", mp, TIMEOUT_MS / 1000);
+		else
+			cli_error(cmd, "cannot read the counters of '%s': %s", mp, strerror(errno));
+		goto out;
+	}
+	while (len > 0 && (reply[len - 1] == '\n' || reply[len - 1] == '\r'))
+		reply[--len] = '\0';
+	if (len == 0 || strncmp(reply, "error: ", 7) == 0) {
+		cli_error(cmd, "the dorafs daemon of '%s' answered: %.200s", mp,
+			  len == 0 ? "nothing (closed the connection)" : reply + 7);
+		free(reply);
+		reply = NULL;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(canon);
+	return reply;
 }

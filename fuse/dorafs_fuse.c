@@ -3,11 +3,18 @@
  * calls (dfs_stat, dfs_dir_open, dfs_open, dfs_read_segs) and an errno; no
  * caching or I/O policy lives here.
  *
- * Threads: libfuse's multi-threaded loop runs the handlers. Shared state is
- * the inode table (its own mutex, metadata requests only), the set of open
- * files (open_lock, taken at open and release only) and the client (see
- * client/ for its locks). A read touches only its file handle and the
- * client: no lock of this file is taken on the read path.
+ * There is deliberately no getxattr or listxattr: libfuse answers ENOSYS,
+ * after which the kernel answers every file's xattr requests itself
+ * (EOPNOTSUPP) instead of sending two per entry of an `ls -l`. The mount's
+ * counters are served by its control socket (control_server.c).
+ *
+ * Threads: libfuse's multi-threaded loop runs the handlers; the control
+ * socket has its own thread, started before the mount and joined after the
+ * loop ends. Shared state is the inode table (its own mutex, metadata
+ * requests only), the set of open files (open_lock, taken at open and
+ * release only) and the client (see client/ for its locks). A read touches
+ * only its file handle and the client: no lock of this file is taken on the
+ * read path.
  */
 #define FUSE_USE_VERSION 312
 #include "dorafs_fuse.h"
@@ -26,6 +33,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "control_server.h"
 #include "inode_table.h"
 #include "tune.h"
 
@@ -423,44 +431,6 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
-static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
-{
-	fs *f = fs_of(req);
-	char *json;
-	size_t len;
-
-	if (ino != FUSE_ROOT_ID || strcmp(name, DFS_XATTR_STATS) != 0) {
-		fuse_reply_err(req, ENODATA);
-		return;
-	}
-	json = dfs_client_stats_json(f->client);
-	if (!json) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	len = strlen(json);
-	if (size == 0)
-		fuse_reply_xattr(req, len);
-	else if (size < len)
-		fuse_reply_err(req, ERANGE);
-	else
-		fuse_reply_buf(req, json, len);
-	free(json);
-}
-
-static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
-{
-	static const char names[] = DFS_XATTR_STATS;
-	size_t len = ino == FUSE_ROOT_ID ? sizeof(names) : 0;
-
-	if (size == 0)
-		fuse_reply_xattr(req, len);
-	else if (size < len)
-		fuse_reply_err(req, ERANGE);
-	else
-		fuse_reply_buf(req, names, len);
-}
-
 /* The mount is read-only for now: every call that would change it says so. */
 static void op_mknod(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t r)
 {
@@ -543,8 +513,6 @@ static const struct fuse_lowlevel_ops ops = {
 	.read = op_read,
 	.release = op_release,
 	.statfs = op_statfs,
-	.getxattr = op_getxattr,
-	.listxattr = op_listxattr,
 	.mknod = op_mknod,
 	.mkdir = op_mkdir,
 	.unlink = op_unlink,
@@ -588,6 +556,7 @@ int dfs_fuse_run(dfs_client *client, const dfs_config *cfg, const char *mountpoi
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct fuse_session *se = NULL;
 	struct fuse_loop_config *loop = NULL;
+	ctl_server *ctl = NULL;
 	char fsname[4096], num[32], msg[512];
 	fs f = { .client = client, .src = dfs_client_source(client), .cfg = cfg,
 		 .uid = getuid(), .gid = getgid() };
@@ -618,6 +587,12 @@ int dfs_fuse_run(dfs_client *client, const dfs_config *cfg, const char *mountpoi
 	handlers = 1;
 	if (tune_pipe_max_size(cfg->max_read) < 0 && cfg->debug)
 		fprintf(stderr, "dorafs: cannot raise fs.pipe-max-size; large reads will be copied\n");
+	/* Before the mount: resolving the mount point afterwards could ask this
+	 * very daemon, whose loop is not running yet. Before ready(), so that
+	 * `dorafs stat` works as soon as `dorafs mount` returns. */
+	ctl = ctl_server_start(client, mountpoint, msg, sizeof(msg));
+	if (!ctl)
+		fprintf(stderr, "dorafs: warning: %s\n", msg);
 	if (fuse_session_mount(se, mountpoint) != 0) {
 		snprintf(msg, sizeof(msg), "cannot mount FUSE at '%s' (is /dev/fuse usable?)", mountpoint);
 		ready(arg, msg);
@@ -637,6 +612,7 @@ int dfs_fuse_run(dfs_client *client, const dfs_config *cfg, const char *mountpoi
 	/* A loop ended by SIGTERM/SIGINT/SIGHUP is a normal shutdown. */
 	rc = (rc == 0 || rc == -SIGTERM || rc == -SIGINT || rc == -SIGHUP) ? 0 : 1;
 out:
+	ctl_server_stop(ctl);
 	if (loop)
 		fuse_loop_cfg_destroy(loop);
 	if (mounted)

@@ -5,11 +5,10 @@
 #include "client.h"
 #include "config.h"
 
-/* Extended attribute on the mount root that returns the mount's counters. */
-#define DFS_XATTR_STATS "user.dorafs.stats"
-
 /*
- * Mount client at mountpoint and serve requests until unmounted or signalled.
+ * Mount client at mountpoint and serve requests until unmounted or signalled;
+ * the mount's counters are served on its control socket meanwhile
+ * (client/control_name.h). Call it on the side of any fork that will serve.
  * ready(arg, NULL) is called once the mount is live, or ready(arg, message)
  * if mounting failed. Returns 0 after a clean unmount, 1 on failure.
  */
