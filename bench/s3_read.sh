@@ -5,8 +5,8 @@
 # 100 KiB; every client starts with cold caches (its own cache folder empty,
 # kernel page cache dropped after a sync). s3rver is warmed up first (untimed);
 # then REPS repetitions, each mounting every client fresh and measuring every
-# figure right next to its baseline (curl / raw listing), alternating which
-# goes first; the table gives medians of the figures and of the per-repetition
+# figure between two runs of its baseline (curl / raw listing), compared with
+# their mean; the table gives medians of the figures and of the per-repetition
 # ratios. See bench/README.md (S3 section).
 #
 # Environment knobs (defaults in brackets):
@@ -253,10 +253,14 @@ median() { # median of the numbers in $1, printed with format $2
 }
 maxof() { printf '%s\n' $1 | grep -v '?' | sort -g | tail -1 | grep . || echo "?"; }
 
-# pair REP BASELINE CLIENT: runs both figures next to each other, the baseline
-# first in odd repetitions and second in even ones; sets B and C.
+# pair REP BASELINE CLIENT: the client's figure between two runs of its
+# baseline; B is the mean of the two, so a drift of the machine's speed
+# during the figure (this VM's can change by 2x within minutes) hits both
+# sides alike. Sets B and C.
 pair() {
-	if [ $(($1 % 2)) = 1 ]; then B=$($2); C=$($3); else C=$($3); B=$($2); fi
+	local b1 b2
+	b1=$($2); C=$($3); b2=$($2)
+	B=$(awk -v a="$b1" -v b="$b2" -v f="$4" 'BEGIN{printf f, (a + b) / 2}')
 }
 
 # Per client, space-separated per-repetition values: the client's figure, the
@@ -268,13 +272,13 @@ for r in $(seq "$REPS"); do
 		log "rep $r/$REPS $c: fresh mount, cold caches (load $(cut -d' ' -f1 /proc/loadavg))"
 		drop_caches
 		mount_client "$c"
-		pair "$r" base_seq cli_seq
+		pair "$r" base_seq cli_seq %.0f
 		SEQ[$c]+=" $C" BSEQ[$c]+=" $B" XSEQ[$c]+=" $(ratio "$C" "$B")" ALL_BSEQ+=" $B"
 		log "rep $r $c: cold sequential $C MiB/s, curl $B MiB/s: x $(ratio "$C" "$B")"
-		pair "$r" base_list cli_ls
+		pair "$r" base_list cli_ls %.3f
 		LS[$c]+=" $C" BLS[$c]+=" $B" XLS[$c]+=" $(ratio "$C" "$B")" ALL_BLS+=" $B"
 		log "rep $r $c: ls -l of $NLIST $C s, raw listing $B s: x $(ratio "$C" "$B")"
-		pair "$r" base_small cli_small
+		pair "$r" base_small cli_small %.0f
 		SMALL[$c]+=" $C" BSMALL[$c]+=" $B" XSMALL[$c]+=" $(ratio "$C" "$B")" ALL_BSMALL+=" $B"
 		log "rep $r $c: small files $C files/s, curl $B files/s: x $(ratio "$C" "$B")"
 		drop_caches
@@ -321,7 +325,7 @@ for c in $CLIENTS; do
 		"$(median "${WARM[$c]}" %.0f)" "$(maxof "${RSS[$c]}")"
 done
 echo
-echo "Per repetition (ratio, then client / paired baseline):"
+echo "Per repetition (ratio, then client / mean of the baseline runs before and after it):"
 echo
 for c in $CLIENTS; do
 	line="- $c: cold × curl"
