@@ -45,8 +45,9 @@ typedef struct lc_key {
 void lc_make_key(lc_key *key, const char *uri, const char *version);
 
 /*
- * A page handed to a reader. Either fd >= 0 (the page file, data at fd_offset)
- * or mem != NULL (a memory copy, when the page could not be stored). len is
+ * A page handed to a reader. Either fd >= 0 (the page file, data at fd_offset:
+ * a hit) or mem != NULL (the bytes in memory: the caller that fetched them,
+ * or a waiter when they could not be stored). len is
  * the data length: page_size, or less for a file's last page (0 past EOF).
  * Release with lc_page_release; the fd stays valid until then even if the
  * page is evicted meanwhile. Read the fd with pread/splice at fd_offset (do
@@ -79,9 +80,10 @@ uint32_t lc_page_size(const lc_cache *c);
  * Get page `index` of the file `key`. On a hit, returns the stored page. On a
  * miss, calls fetch(arg, index * page_size, buf, page_size) once, stores the
  * page (evicting least-recently-used pages first to stay under the cap), and
- * returns it. Concurrent misses on the same page wait for one fetch. If the
- * cache cannot store the page (disk full, read-only, failing) the fetched
- * bytes are returned in memory; that failure is logged once, not per call.
+ * returns the fetched bytes in memory. Concurrent misses on the same page wait
+ * for one fetch and then read the stored page. If the cache cannot store the
+ * page (disk full, read-only, failing) that failure is logged once, not per
+ * call, and the bytes are still returned.
  * Returns 0 or -errno (a fetch error is passed through).
  */
 int lc_get(lc_cache *c, const lc_key *key, uint64_t index,

@@ -146,11 +146,11 @@ static int fetch_bypass(lc_cache *c, lc_fetch_fn fetch, void *arg, uint64_t inde
 }
 
 /*
- * Write the page to a temp file and rename it into place. On success *fd is
- * the page file (still open) and e->charge its charge. Does not publish.
+ * Write the page to a temp file and rename it into place. On success
+ * e->charge is its charge. Does not publish.
  */
 static int store_page(lc_cache *c, lc_entry *e, uint64_t version,
-		      const void *data, uint32_t len, int *fd)
+		      const void *data, uint32_t len)
 {
 	char tmp[48], name[LC_NAME_MAX];
 	lc_header h = {
@@ -183,16 +183,10 @@ static int store_page(lc_cache *c, lc_entry *e, uint64_t version,
 		sp_cancel(c, reserved);
 		goto fail;
 	}
-	/* Readers get a read-only descriptor, and the writer's is closed
-	 * before measuring: closing is when XFS trims the blocks it
-	 * speculatively allocated past the end. If the reopen fails the
-	 * writer's descriptor serves as well. */
-	*fd = openat(c->tmpfd, tmp, O_RDONLY | O_CLOEXEC);
-	if (*fd >= 0)
-		close(wfd);
-	else
-		*fd = wfd;
-	if (fstat(*fd, &st) < 0) {
+	/* The writer's descriptor is closed before measuring: closing is when
+	 * XFS trims the blocks it speculatively allocated past the end. */
+	close(wfd);
+	if (fstatat(c->tmpfd, tmp, &st, 0) < 0) {
 		rc = -errno;
 		sp_cancel(c, reserved);
 		goto fail_file;
@@ -230,8 +224,6 @@ static int store_page(lc_cache *c, lc_entry *e, uint64_t version,
 	return 0;
 
 fail_file:
-	close(*fd);
-	*fd = -1;
 	unlinkat(c->tmpfd, tmp, 0);
 fail:
 	sp_store_failed(c, rc, what);
@@ -277,12 +269,14 @@ static bool finish_inflight(lc_cache *c, lc_shard *s, lc_entry *e, bool stored,
 }
 
 /* The miss: fetch, store, publish. e is in flight, in the index, and we hold
- * a reference of our own on it. */
+ * a reference of our own on it. The reader gets the fetched buffer itself:
+ * replying from memory is one write to the kernel, where serving the new
+ * file would cost a second open of it and a splice through a pipe. */
 static int fetch_and_store(lc_cache *c, lc_shard *s, lc_entry *e, uint64_t version,
 			   lc_fetch_fn fetch, void *arg, lc_page *out)
 {
 	void *buf = malloc(c->page_size);
-	int n, rc, fd = -1;
+	int n, rc;
 
 	if (!buf) {
 		finish_inflight(c, s, e, false, NULL, 0, -ENOMEM);
@@ -292,28 +286,19 @@ static int fetch_and_store(lc_cache *c, lc_shard *s, lc_entry *e, uint64_t versi
 	n = run_fetch(c, fetch, arg, e->pk.index, buf);
 	if (n < 0) {
 		finish_inflight(c, s, e, false, NULL, 0, n);
-		rc = n;
-		goto out_unref;
-	}
-	/* Past EOF: nothing worth a file. */
-	rc = n > 0 ? store_page(c, e, version, buf, (uint32_t)n, &fd) : -1;
-	if (finish_inflight(c, s, e, rc == 0, buf, (uint32_t)n, 0)) {
-		serve_fd(c, e, fd, false, out);
 		free(buf);
-		return 0;
+		ix_unref(e);
+		return n;
 	}
-	if (fd >= 0) {
-		/* Stored but invalidated meanwhile: the reader still gets the
-		 * bytes it asked for, from the open (now unlinked) file. */
-		serve_fd(c, e, fd, false, out);
-		free(buf);
-		return 0;
-	}
-	rc = serve_copy(buf, (size_t)n, out);
-out_unref:
-	free(buf);
+	/* Past EOF: nothing worth a file. A failed store still serves the
+	 * bytes (the cache is best effort; space.c counts and logs it). */
+	rc = n > 0 ? store_page(c, e, version, buf, (uint32_t)n) : -1;
+	finish_inflight(c, s, e, rc == 0, buf, (uint32_t)n, 0);
+	out->mem = buf;
+	out->len = (size_t)n;
+	out->from_cache = false;
 	ix_unref(e);
-	return rc;
+	return 0;
 }
 
 /*
@@ -513,7 +498,7 @@ int lc_put(lc_cache *c, const lc_key *key, uint64_t index, const void *data, siz
 	lc_pkey pk;
 	lc_shard *s;
 	lc_entry *e;
-	int rc, fd = -1;
+	int rc;
 
 	if (!c || !key || (!data && len) || len > c->page_size)
 		return -EINVAL;
@@ -552,10 +537,8 @@ int lc_put(lc_cache *c, const lc_key *key, uint64_t index, const void *data, siz
 	ix_insert(s, e);
 	pthread_mutex_unlock(&s->mu);
 
-	rc = store_page(c, e, key->version, data, (uint32_t)len, &fd);
+	rc = store_page(c, e, key->version, data, (uint32_t)len);
 	finish_inflight(c, s, e, rc == 0, data, (uint32_t)len, 0);
-	if (fd >= 0)
-		close(fd);
 	ix_unref(e);
 	return rc;
 }
