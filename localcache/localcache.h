@@ -61,6 +61,7 @@ typedef struct lc_page {
 	bool from_cache;           /* true: served from a stored page; false: fetched now */
 	void *pin;                 /* internal: keeps the page charged to the cap until
 	                            * release (an open evicted file still uses the disk) */
+	void *store;               /* internal: fetched bytes lc_page_release stores */
 } lc_page;
 
 /*
@@ -80,8 +81,10 @@ uint32_t lc_page_size(const lc_cache *c);
  * Get page `index` of the file `key`. On a hit, returns the stored page. On a
  * miss, calls fetch(arg, index * page_size, buf, page_size) once, stores the
  * page (evicting least-recently-used pages first to stay under the cap), and
- * returns the fetched bytes in memory. Concurrent misses on the same page wait
- * for one fetch and then read the stored page. If the cache cannot store the
+ * returns the fetched bytes in memory. The page file is written when the
+ * caller releases the page, so a reader gets its bytes before the cache disk
+ * is touched; release promptly. Concurrent misses on the same page wait for
+ * the fetch and the store, then read the stored page. If the cache cannot store the
  * page (disk full, read-only, failing) that failure is logged once, not per
  * call, and the bytes are still returned.
  * Returns 0 or -errno (a fetch error is passed through).

@@ -72,12 +72,28 @@ static void page_init(lc_page *p)
 	p->len = 0;
 	p->from_cache = false;
 	p->pin = NULL;
+	p->store = NULL;
 }
+
+static int store_page(lc_cache *c, lc_entry *e, uint64_t version,
+		      const void *data, uint32_t len);
+static bool finish_inflight(lc_cache *c, lc_shard *s, lc_entry *e, bool stored,
+			    const void *data, uint32_t len, int err);
 
 void lc_page_release(lc_page *p)
 {
 	if (!p)
 		return;
+	if (p->store) {
+		/* The miss's page, after its reader had the bytes: store and
+		 * publish it now (see fetch_and_store). */
+		lc_entry *e = p->store;
+		lc_cache *c = e->cache;
+		int rc = store_page(c, e, e->version, p->mem, (uint32_t)p->len);
+
+		finish_inflight(c, ix_shard(c, &e->pk), e, rc == 0, p->mem, (uint32_t)p->len, 0);
+		ix_unref(e);
+	}
 	if (p->fd >= 0)
 		close(p->fd);
 	free(p->mem);
@@ -268,15 +284,19 @@ static bool finish_inflight(lc_cache *c, lc_shard *s, lc_entry *e, bool stored,
 	return published;
 }
 
-/* The miss: fetch, store, publish. e is in flight, in the index, and we hold
- * a reference of our own on it. The reader gets the fetched buffer itself:
- * replying from memory is one write to the kernel, where serving the new
- * file would cost a second open of it and a splice through a pipe. */
-static int fetch_and_store(lc_cache *c, lc_shard *s, lc_entry *e, uint64_t version,
+/* The miss: fetch, then hand the buffer to the reader; lc_page_release
+ * stores and publishes it. e is in flight, in the index, and we hold a
+ * reference of our own on it, which moves to the page. Replying from memory
+ * is one write to the kernel, where serving the new file would cost a second
+ * open of it and a splice through a pipe; storing after the reply takes the
+ * cache disk off the reader's path (a sequential reader's next page is
+ * handled on another thread meanwhile). Waiters for the page wait until it
+ * is stored. */
+static int fetch_and_store(lc_cache *c, lc_shard *s, lc_entry *e,
 			   lc_fetch_fn fetch, void *arg, lc_page *out)
 {
 	void *buf = malloc(c->page_size);
-	int n, rc;
+	int n;
 
 	if (!buf) {
 		finish_inflight(c, s, e, false, NULL, 0, -ENOMEM);
@@ -290,14 +310,16 @@ static int fetch_and_store(lc_cache *c, lc_shard *s, lc_entry *e, uint64_t versi
 		ix_unref(e);
 		return n;
 	}
-	/* Past EOF: nothing worth a file. A failed store still serves the
-	 * bytes (the cache is best effort; space.c counts and logs it). */
-	rc = n > 0 ? store_page(c, e, version, buf, (uint32_t)n) : -1;
-	finish_inflight(c, s, e, rc == 0, buf, (uint32_t)n, 0);
 	out->mem = buf;
 	out->len = (size_t)n;
 	out->from_cache = false;
-	ix_unref(e);
+	if (n == 0) {
+		/* Past EOF: nothing worth a file. */
+		finish_inflight(c, s, e, false, buf, 0, 0);
+		ix_unref(e);
+		return 0;
+	}
+	out->store = e;
 	return 0;
 }
 
@@ -471,7 +493,7 @@ static int get_page(lc_cache *c, const lc_key *key, uint64_t index,
 	e->version = key->version;
 	ix_insert(s, e);
 	pthread_mutex_unlock(&s->mu);
-	return fetch_and_store(c, s, e, key->version, fetch, arg, out);
+	return fetch_and_store(c, s, e, fetch, arg, out);
 
 unlock_miss:
 	pthread_mutex_unlock(&s->mu);
