@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "control_name.h"
+#include "mountinfo.h"
 
 #define TIMEOUT_MS 5000
 #define REPLY_MAX (16 << 20)
@@ -45,55 +46,12 @@ static int arm(int fd, long long deadline)
 	return 0;
 }
 
-/* Undo mountinfo's octal escapes (\040 for a space) in place. */
-static void unescape(char *s)
-{
-	char *o = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
-		    s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
-}
-
-/* The type ("fuse.dorafs") of what is mounted at canonical path mp, from
- * /proc/self/mountinfo (which, unlike statfs, never asks a FUSE daemon);
- * "" if nothing is. The last match wins: later mounts hide earlier ones. */
-static void mount_type(const char *mp, char *type, size_t size)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char *line = NULL;
-	size_t cap = 0;
-
-	type[0] = '\0';
-	if (!f)
-		return;
-	while (getline(&line, &cap, f) >= 0) {
-		char mnt[4096], fstype[64], *sep = strstr(line, " - ");
-
-		if (!sep || sscanf(line, "%*d %*d %*s %*s %4095s", mnt) != 1 || sscanf(sep + 3, "%63s", fstype) != 1)
-			continue;
-		unescape(mnt);
-		if (strcmp(mnt, mp) == 0)
-			snprintf(type, size, "%s", fstype);
-	}
-	free(line);
-	fclose(f);
-}
-
 /* The one-line reason why nothing answers at the mount's socket. */
 static void explain_refused(const char *cmd, const char *mp, const char *canon)
 {
 	char type[64];
 
-	mount_type(canon, type, sizeof(type));
-	if (!type[0])
+	if (dfs_mountinfo_find(canon, NULL, 0, type, sizeof(type)) < 0)
 		cli_error(cmd, "'%s' is not a running dorafs mount (not a mount point)", mp);
 	else if (strcmp(type, "fuse.dorafs") != 0)
 		cli_error(cmd, "'%s' is not a running dorafs mount (it is a %s mount)", mp, type);

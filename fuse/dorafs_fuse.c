@@ -277,14 +277,17 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			memset(&e, 0, sizeof(e));
 			if (i >= 2) {
 				int n = snprintf(path, sizeof(path), "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, name);
-				if (n < 0 || (size_t)n >= sizeof(path))
-					continue;
+
 				/* Reserve space first: a looked-up entry must reach the kernel. */
 				e.attr = st;
 				need = fuse_add_direntry_plus(req, NULL, 0, name, &e, i + 1);
 				if (used + need > size)
 					break;
-				fill_entry(f, path, &a, &e);
+				/* A path too long to look up is still listed, without
+				 * attributes (node id 0): skipping it could leave a reply
+				 * empty, which the kernel takes for the end of the folder. */
+				if (n > 0 && (size_t)n < sizeof(path))
+					fill_entry(f, path, &a, &e);
 			} else {
 				e.attr = st;
 			}

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mountinfo.h"
+
 static long read_long(const char *path)
 {
 	FILE *f = fopen(path, "re");
@@ -48,23 +50,11 @@ int tune_pipe_max_size(size_t max_read)
 
 int tune_read_ahead(const char *mountpoint, size_t max_read)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char *line = NULL, dev[64] = "", path[128];
-	size_t cap = 0;
+	char dev[64], path[128];
+	int rc = dfs_mountinfo_find(mountpoint, dev, sizeof(dev), NULL, 0);
 
-	if (!f)
-		return -errno;
-	/* Fields: id parent major:minor root mountpoint ...; the last match wins
-	 * (a later mount over the same point hides earlier ones). */
-	while (getline(&line, &cap, f) >= 0) {
-		char majmin[64], mnt[4096];
-		if (sscanf(line, "%*d %*d %63s %*s %4095s", majmin, mnt) == 2 && strcmp(mnt, mountpoint) == 0)
-			snprintf(dev, sizeof(dev), "%s", majmin);
-	}
-	free(line);
-	fclose(f);
-	if (!dev[0])
-		return -ENOENT;
+	if (rc < 0)
+		return rc;
 	snprintf(path, sizeof(path), "/sys/class/bdi/%s/read_ahead_kb", dev);
 	return write_long(path, (long)(max_read / 1024));
 }

@@ -151,14 +151,19 @@ static int fetch_bypass(lc_cache *c, lc_fetch_fn fetch, void *arg, uint64_t inde
 			lc_page *out)
 {
 	void *buf = malloc(c->page_size);
-	int n, rc;
+	int n;
 
 	if (!buf)
 		return -ENOMEM;
 	n = run_fetch(c, fetch, arg, index, buf);
-	rc = n < 0 ? n : serve_copy(buf, (size_t)n, out);
-	free(buf);
-	return rc;
+	if (n < 0) {
+		free(buf);
+		return n;
+	}
+	out->mem = buf; /* the reader takes the buffer, as in fetch_and_store */
+	out->len = (size_t)n;
+	out->from_cache = false;
+	return 0;
 }
 
 /*
