@@ -371,6 +371,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 	} store;
 	struct fuse_bufvec *bv = &store.v;
 	dfs_readbuf rb;
+	enum fuse_buf_copy_flags splice = FUSE_BUF_NO_SPLICE;
 	int rc;
 
 	(void)ino;
@@ -392,14 +393,18 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 			b->flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 			b->fd = rb.seg[i].fd;
 			b->pos = rb.seg[i].fd_offset;
+			splice = FUSE_BUF_SPLICE_NONBLOCK;
 		} else {
 			b->mem = (void *)rb.seg[i].mem;
 		}
 	}
+	/* Splicing pays only for file-backed pages: libfuse would write memory
+	 * into a pipe and splice the pipe on, two copies and three system calls
+	 * where a writev of the memory is one of each (page misses, read-ahead). */
 	if (rb.nseg == 0)
 		fuse_reply_buf(req, NULL, 0);
 	else
-		fuse_reply_data(req, bv, FUSE_BUF_SPLICE_NONBLOCK);
+		fuse_reply_data(req, bv, splice);
 	dfs_readbuf_release(&rb);
 }
 
