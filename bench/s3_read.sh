@@ -20,6 +20,7 @@
 #   DORAFS_OPTS       extra dorafs options []
 #   FIO_RUNTIME       seconds of the random-read run, 0 skips it [10]
 #   REPS              repetitions of every paired figure, per client [3]
+#   H2H               rounds of the head-to-head cold sequential read [5]
 set -euo pipefail
 export LC_ALL=C
 
@@ -34,6 +35,7 @@ CLIENTS=${CLIENTS:-"dorafs s3fs rclone"}
 DORAFS_OPTS=${DORAFS_OPTS:-}
 FIO_RUNTIME=${FIO_RUNTIME:-10}
 REPS=${REPS:-3}
+H2H=${H2H:-5}
 DORAFS=$BUILD/cli/dorafs
 S3RVER=$ROOT/tests/tools/node_modules/.bin/s3rver
 BUCKET=bench
@@ -45,6 +47,7 @@ log() { echo "== $*" >&2; }
 [ -x "$DORAFS" ] || die "$DORAFS is missing: build dorafs first"
 [ -x "$S3RVER" ] || die "s3rver is missing: run scripts/setup.sh"
 [ "$REPS" -ge 1 ] 2>/dev/null || die "REPS must be a number >= 1"
+[ "$H2H" -ge 0 ] 2>/dev/null || die "H2H must be a number >= 0"
 for c in $CLIENTS; do
 	case $c in
 	s3fs) command -v s3fs >/dev/null || apt-get install -y s3fs >/dev/null || die "s3fs missing" ;;
@@ -54,6 +57,12 @@ done
 
 WORK=${BENCH_DIR:-$(mktemp -d /var/tmp/dorafs-s3bench.XXXXXX)}
 mkdir -p "$WORK"/{s3data,mnt}
+# No cache is deleted before the end (see mount_client): every mount's cache
+# stays, so check the disk holds them all, plus the data set.
+NCLIENTS=$(echo $CLIENTS | wc -w)
+NEED_MB=$(( (NCLIENTS * (REPS + H2H + 1) + 1) * (BIG_MB + NSMALL * SMALL_KB / 1024) + 512 ))
+FREE_MB=$(df -Pm "$WORK" | awk 'NR == 2 {print $4}')
+[ "$FREE_MB" -ge "$NEED_MB" ] || die "$WORK has $FREE_MB MiB free, the run needs about $NEED_MB MiB"
 MNT=$WORK/mnt
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 EP=http://127.0.0.1:$PORT
@@ -314,6 +323,29 @@ if [ "$FIO_RUNTIME" -gt 0 ] && command -v fio >/dev/null; then
 	done
 fi
 
+# --- head to head: cold sequential, the clients alternating ------------------------
+# The ratios above divide by curl's single-stream GET, the noisiest figure
+# here (222 to 528 MiB/s back to back on a quiet machine), and each client
+# is divided by its own curl runs. To rank the clients against each other,
+# each round mounts every client fresh and reads the big object once, in an
+# order that rotates between rounds, so drift hits all of them alike.
+declare -A H2HV
+set -- $CLIENTS
+for h in $(seq "$H2H"); do
+	order=
+	for i in $(seq 0 $(($# - 1))); do
+		k=$(( (i + h - 1) % $# + 1 )); order+=" ${!k}"
+	done
+	for c in $order; do
+		drop_caches
+		mount_client "$c"
+		v=$(cli_seq)
+		H2HV[$c]+=" $v"
+		unmount_client "$c"
+	done
+	log "head to head round $h/$H2H ($order):$(for c in $CLIENTS; do printf ' %s %s' "$c" "$(echo ${H2HV[$c]} | awk '{print $NF}')"; done) MiB/s"
+done
+
 # --- table ------------------------------------------------------------------------
 echo
 echo "s3rver 3.7.1 on 127.0.0.1, $BIG_MB MiB object, $NLIST-object listing, $NSMALL x $SMALL_KB KiB, $READERS readers"
@@ -357,6 +389,22 @@ if [ "$FIO_RUNTIME" -gt 0 ]; then
 	for c in $CLIENTS; do
 		printf '| %-8s | %22s | %22s | %8s |\n' "$c" "${RR1[$c]:-}" "${RRN[$c]:-}" "${RRSS[$c]:-}"
 	done
+fi
+if [ "$H2H" -gt 0 ]; then
+	echo
+	echo "Head to head, cold sequential MiB/s ($H2H rounds, fresh mounts, rotating order): median; every round"
+	echo
+	for c in $CLIENTS; do
+		echo "- $c: $(median "${H2HV[$c]}" %.0f);$(printf ' %s' ${H2HV[$c]})"
+	done
+	# Rounds each client was the fastest in.
+	python3 - "$H2H" $(for c in $CLIENTS; do echo "$c=$(echo ${H2HV[$c]} | tr ' ' ,)"; done) <<'PY'
+import sys
+rounds = int(sys.argv[1]); vals = {a.split("=")[0]: [float(x) for x in a.split("=")[1].split(",")] for a in sys.argv[2:]}
+wins = {c: 0 for c in vals}
+for i in range(rounds): wins[max(vals, key=lambda c: vals[c][i])] += 1
+print("- fastest in: " + ", ".join(f"{c} {w} of {rounds}" for c, w in wins.items()))
+PY
 fi
 for r in $(seq "$REPS"); do
 	[ -s "$WORK/dorafs-stats.$r.json" ] || continue
