@@ -189,6 +189,14 @@ int pf_parse_name(const char *name, unsigned fan, lc_pkey *pk)
 	return 0;
 }
 
+/*
+ * Largest piece written with one pwritev. One call per page (1 MiB and the
+ * header) cost ext4 on 6.18 in a VM 1.4 to 2 times the CPU of 32 KiB to
+ * 512 KiB pieces (perf: the copy into the page cache, while it allocates
+ * large folios), and took a cold read from S3 from ~390 to ~300 MiB/s.
+ */
+#define PF_WRITE_PIECE (256u << 10)
+
 int pf_write_temp(int tmpfd, const char *name, const lc_header *h,
 		  const void *data, int *fdp)
 {
@@ -207,15 +215,16 @@ int pf_write_temp(int tmpfd, const char *name, const lc_header *h,
 
 	while (done < total) {
 		struct iovec iov[2];
+		size_t piece = total - done < PF_WRITE_PIECE ? total - done : PF_WRITE_PIECE;
 		int n = 0;
 		if (done < LC_HDR_SIZE) {
 			iov[n].iov_base = hdr + done;
 			iov[n++].iov_len = LC_HDR_SIZE - done;
 			iov[n].iov_base = (void *)data;
-			iov[n++].iov_len = h->data_len;
+			iov[n++].iov_len = piece - (LC_HDR_SIZE - done);
 		} else {
 			iov[n].iov_base = (char *)data + (done - LC_HDR_SIZE);
-			iov[n++].iov_len = total - done;
+			iov[n++].iov_len = piece;
 		}
 		ssize_t w = pwritev(fd, iov, n, (off_t)done);
 		if (w < 0) {
