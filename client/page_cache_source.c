@@ -136,7 +136,7 @@ static ssize_t pc_pread(dfs_handle *dh, void *buf, size_t len, uint64_t off)
 		int rc = lc_get(pc->cache, &h->key, idx, fetch_cb, h->inner, &p);
 
 		if (rc < 0)
-			return done ? (ssize_t)done : rc;
+			return rc; /* not the bytes before it: see pc_read_segs */
 		if (p.len <= in_page) {
 			lc_page_release(&p);
 			break;
@@ -150,7 +150,7 @@ static ssize_t pc_pread(dfs_handle *dh, void *buf, size_t len, uint64_t off)
 			ssize_t r = pread(p.fd, (char *)buf + done, n, p.fd_offset + (off_t)in_page);
 			if (r != (ssize_t)n) {
 				lc_page_release(&p);
-				return done ? (ssize_t)done : -EIO;
+				return -EIO;
 			}
 		}
 		account(pc, &p, n);
@@ -220,7 +220,10 @@ static int pc_read_segs(dfs_handle *dh, size_t len, uint64_t off, dfs_readbuf *o
 		out->total += n;
 		done += n;
 	}
-	if (rc < 0 && out->total == 0) {
+	/* An error after some pages fails the whole read: the pages before it
+	 * would make a short reply, which the kernel takes for the end of the
+	 * file (it shrinks its size and zero-fills the rest) unless direct_io. */
+	if (rc < 0) {
 		dfs_readbuf_release(out);
 		return rc;
 	}

@@ -400,7 +400,9 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 	}
 	/* Splicing pays only for file-backed pages: libfuse would write memory
 	 * into a pipe and splice the pipe on, two copies and three system calls
-	 * where a writev of the memory is one of each (page misses, read-ahead). */
+	 * where a writev of the memory is one of each (page misses, read-ahead).
+	 * Several memory segments libfuse first joins into one buffer: a copy
+	 * more, as many as the pipe would cost. */
 	if (rb.nseg == 0)
 		fuse_reply_buf(req, NULL, 0);
 	else
