@@ -74,11 +74,14 @@ static void handle_unref(ra_handle *h)
 	free(h);
 }
 
-/* Buffers for chunks of more than an eighth of MAX_CHUNK are MAX_CHUNK
- * bytes (pages never touched cost nothing) and go back to the spares. */
+/* Only full-size chunks (every chunk once a window has grown) get their
+ * buffers from the spares and give them back; smaller ones are allocated to
+ * size, so `reserved` is what the chunks hold. Rounding every chunk above
+ * 1 MiB up to a spare let a reused, fully written 8 MiB buffer stand for a
+ * 2 MiB chunk, beyond the budget. */
 static bool pooled(size_t len)
 {
-	return len > MAX_CHUNK / 8;
+	return len == MAX_CHUNK;
 }
 
 static void *buf_get(ra_source *ra, size_t len)
@@ -416,6 +419,9 @@ static void ra_stats_json(dfs_source *s, void *obj)
 	ADD("max_window", ra->max_window);
 	ADD("memory_budget", ra->memory);
 	ADD("memory_in_use", atomic_load(&ra->reserved));
+	pthread_mutex_lock(&ra->spare_lock);
+	ADD("spare_bytes", (uint64_t)ra->nspare * MAX_CHUNK); /* kept for reuse, outside the budget */
+	pthread_mutex_unlock(&ra->spare_lock);
 	ADD("chunks", atomic_load(&ra->chunks));
 	ADD("chunk_bytes", atomic_load(&ra->chunk_bytes));
 	ADD("served_bytes", atomic_load(&ra->served_bytes));

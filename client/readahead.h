@@ -13,7 +13,9 @@
  *   - the window starts at 4 MiB and doubles each time the reader finishes a
  *     chunk, up to readahead_max; chunks grow with it up to 8 MiB;
  *   - the bytes of all chunks of all files, in flight or waiting to be read,
- *     never exceed readahead_memory; past it, reads are simply not read ahead;
+ *     never exceed readahead_memory; past it, reads are simply not read ahead
+ *     (up to 4 freed 8 MiB buffers are kept for reuse besides: stat
+ *     spare_bytes);
  *   - a reader that needs bytes of a chunk in flight waits for that chunk
  *     (one GET), and a served chunk is freed at once (the page cache above
  *     keeps the bytes, if there is one).
