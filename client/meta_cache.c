@@ -24,6 +24,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "uri.h"
+
 typedef struct listing {
 	atomic_int refs;
 	size_t n;
@@ -234,7 +236,6 @@ static int collect_cb(void *arg, const char *name, const dfs_attr *attr)
 {
 	collect *c = arg;
 	char *copy = strdup(name), child[4096];
-	int n;
 
 	if (!copy)
 		return -ENOMEM;
@@ -242,8 +243,7 @@ static int collect_cb(void *arg, const char *name, const dfs_attr *attr)
 	g_array_append_val(c->attrs, *attr);
 	/* Cached before it is handed on: a reader that sees the name and
 	 * looks it up (plain readdir, then stat) must not cost a request. */
-	n = snprintf(child, sizeof(child), "%s/%s", strcmp(c->dir, "/") == 0 ? "" : c->dir, name);
-	if (n > 0 && (size_t)n < sizeof(child)) {
+	if (dfs_path_child(child, sizeof(child), c->dir, name) == 0) {
 		pthread_mutex_lock(&c->mc->lock);
 		put_attr(c->mc, child, 0, attr, now_s());
 		pthread_mutex_unlock(&c->mc->lock);

@@ -149,6 +149,13 @@ fail:
 	return -1;
 }
 
+int dfs_path_child(char *buf, size_t size, const char *dir, const char *name)
+{
+	int n = snprintf(buf, size, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, name);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
 char *dfs_uri_join(const dfs_uri *root, const char *path)
 {
 	/* One join for every key: the page cache's, the one workers are picked

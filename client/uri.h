@@ -29,6 +29,10 @@ void dfs_uri_free(dfs_uri *u);
  * does not start with '/'. */
 int dfs_path_normalize(char *path);
 
+/* The mount path of entry `name` of folder `dir` ("/" or "/a/b") into buf.
+ * Returns 0, or -ENAMETOOLONG if it does not fit. */
+int dfs_path_child(char *buf, size_t size, const char *dir, const char *name);
+
 /* The full normalised URI of mount path `path` ("/a/b") under root. Caller frees. */
 char *dfs_uri_join(const dfs_uri *root, const char *path);
 

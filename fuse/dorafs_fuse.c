@@ -36,6 +36,7 @@
 #include "control_server.h"
 #include "inode_table.h"
 #include "tune.h"
+#include "uri.h"
 
 #define NAME_MAX_LEN 255
 
@@ -79,7 +80,6 @@ static void to_stat(const fs *f, uint64_t ino, const dfs_attr *a, struct stat *s
 static int child_path(fs *f, fuse_ino_t parent, const char *name, char *buf, size_t size)
 {
 	char dir[PATH_MAX];
-	int n;
 
 	if (strlen(name) > NAME_MAX_LEN)
 		return -ENAMETOOLONG;
@@ -87,8 +87,7 @@ static int child_path(fs *f, fuse_ino_t parent, const char *name, char *buf, siz
 		return -EINVAL;
 	if (!itab_path(f->inodes, parent, dir, sizeof(dir)))
 		return -ESTALE;
-	n = snprintf(buf, size, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, name);
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+	return dfs_path_child(buf, size, dir, name);
 }
 
 static void fill_entry(fs *f, const char *path, const dfs_attr *a, struct fuse_entry_param *e)
@@ -276,7 +275,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 			memset(&e, 0, sizeof(e));
 			if (i >= 2) {
-				int n = snprintf(path, sizeof(path), "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, name);
+				bool named = dfs_path_child(path, sizeof(path), dir, name) == 0;
 
 				/* Reserve space first: a looked-up entry must reach the kernel. */
 				e.attr = st;
@@ -286,7 +285,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 				/* A path too long to look up is still listed, without
 				 * attributes (node id 0): skipping it could leave a reply
 				 * empty, which the kernel takes for the end of the folder. */
-				if (n > 0 && (size_t)n < sizeof(path))
+				if (named)
 					fill_entry(f, path, &a, &e);
 			} else {
 				e.attr = st;

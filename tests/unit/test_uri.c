@@ -1,4 +1,5 @@
 /* UFS URIs and AlluxioURI-style path normalisation. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -100,12 +101,26 @@ static void test_join(void **state)
 	dfs_uri_free(&u);
 }
 
+static void test_path_child(void **state)
+{
+	char buf[8];
+
+	(void)state;
+	assert_int_equal(dfs_path_child(buf, sizeof(buf), "/", "a"), 0);
+	assert_string_equal(buf, "/a");
+	assert_int_equal(dfs_path_child(buf, sizeof(buf), "/d", "x y"), 0);
+	assert_string_equal(buf, "/d/x y");
+	assert_int_equal(dfs_path_child(buf, sizeof(buf), "/d", "abcd"), 0); /* 7 bytes and NUL */
+	assert_int_equal(dfs_path_child(buf, sizeof(buf), "/d", "abcde"), -ENAMETOOLONG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_join),
+		cmocka_unit_test(test_path_child),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
