@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fake_source.h"
 #include "localcache.h"
 #include "page_cache_source.h"
 #include "source.h"
@@ -21,77 +22,6 @@
 
 #define PS (64u << 10)
 #define SIZE (4 * PS)
-
-typedef struct fake {
-	dfs_source base;
-	uint64_t fail_from;        /* reads reaching this offset fail with EIO */
-	int reads;
-} fake;
-
-static uint8_t byte_at(uint64_t i)
-{
-	return (uint8_t)((i * 2654435761u) >> 13);
-}
-
-static int f_stat(dfs_source *s, const char *path, dfs_attr *out)
-{
-	(void)s;
-	(void)path;
-	memset(out, 0, sizeof(*out));
-	out->mode = S_IFREG | 0444;
-	out->size = SIZE;
-	strcpy(out->version, "v1");
-	return 0;
-}
-
-static int f_open(dfs_source *s, const char *path, const dfs_attr *attr, dfs_handle **out)
-{
-	dfs_handle *h = calloc(1, sizeof(*h));
-
-	(void)attr;
-	if (!h)
-		return -ENOMEM;
-	h->src = s;
-	h->path = strdup(path);
-	if (!h->path) {
-		free(h);
-		return -ENOMEM;
-	}
-	f_stat(s, path, &h->attr);
-	*out = h;
-	return 0;
-}
-
-static ssize_t f_pread(dfs_handle *h, void *buf, size_t len, uint64_t off)
-{
-	fake *f = (fake *)h->src;
-
-	f->reads++;
-	if (off >= SIZE)
-		return 0;
-	if (len > SIZE - off)
-		len = (size_t)(SIZE - off);
-	if (off + len > f->fail_from)
-		return -EIO;
-	for (size_t i = 0; i < len; i++)
-		((uint8_t *)buf)[i] = byte_at(off + i);
-	return (ssize_t)len;
-}
-
-static void f_close(dfs_handle *h)
-{
-	free(h->path);
-	free(h);
-}
-
-static void f_destroy(dfs_source *s)
-{
-	free(s);
-}
-
-static const dfs_source_ops fake_ops = {
-	.name = "fake", .stat = f_stat, .open = f_open, .pread = f_pread, .close = f_close, .destroy = f_destroy,
-};
 
 typedef struct fx {
 	char dir[64];
@@ -112,10 +42,7 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(x->dir));
 	o.dir = x->dir;
 	assert_int_equal(lc_open(&o, &x->lc, err, sizeof(err)), 0);
-	x->f = calloc(1, sizeof(*x->f));
-	assert_non_null(x->f);
-	x->f->base.ops = &fake_ops;
-	x->f->fail_from = UINT64_MAX;
+	x->f = fake_new(SIZE);
 	assert_int_equal(dfs_uri_parse("/data", &x->root, err, sizeof(err)), 0);
 	x->pc = dfs_page_cache_source_new(&x->f->base, x->lc, &x->root);
 	assert_non_null(x->pc);
@@ -134,13 +61,6 @@ static int teardown(void **state)
 	assert_int_equal(system(cmd), 0);
 	free(x);
 	return 0;
-}
-
-static void check(const uint8_t *buf, uint64_t off, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (buf[i] != byte_at(off + i))
-			fail_msg("byte %zu of the read at %llu differs", i, (unsigned long long)off);
 }
 
 /* Pages 0 and 1 requested, page 1 fails: an error, not page 0 alone. */
@@ -173,7 +93,7 @@ static void test_read_segs_error_after_a_page(void **state)
 					 (ssize_t)rb.seg[i].len);
 		else
 			memcpy(b, rb.seg[i].mem, rb.seg[i].len);
-		check(b, at, rb.seg[i].len);
+		check_range(b, at, rb.seg[i].len);
 		free(b);
 	}
 	dfs_readbuf_release(&rb);
@@ -193,10 +113,10 @@ static void test_pread_error_after_a_page(void **state)
 	assert_int_equal(dfs_pread(h, buf, 3 * PS, PS / 2), -EIO);
 	x->f->fail_from = UINT64_MAX;
 	assert_int_equal(dfs_pread(h, buf, 3 * PS, PS / 2), 3 * PS);
-	check(buf, PS / 2, 3 * PS);
+	check_range(buf, PS / 2, 3 * PS);
 	/* A read that ends at the end of the file is short, not an error. */
 	assert_int_equal(dfs_pread(h, buf, 3 * PS, SIZE - PS), PS);
-	check(buf, SIZE - PS, PS);
+	check_range(buf, SIZE - PS, PS);
 	dfs_close(h);
 	free(buf);
 }

@@ -15,100 +15,10 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
+#include "fake_source.h"
 #include "readahead.h"
 
 #define MiB (1u << 20)
-
-typedef struct fake {
-	dfs_source base;
-	uint8_t *data;
-	size_t size;
-	atomic_int reads, inflight, max_inflight;
-	atomic_ullong bytes;
-	int delay_us;
-	int fail;                 /* -errno for every read, 0: none */
-} fake;
-
-static uint8_t byte_at(size_t i)
-{
-	return (uint8_t)((i * 2654435761u) >> 13);
-}
-
-static int f_stat(dfs_source *s, const char *path, dfs_attr *out)
-{
-	fake *f = (fake *)s;
-
-	(void)path;
-	memset(out, 0, sizeof(*out));
-	out->mode = S_IFREG | 0444;
-	out->size = f->size;
-	strcpy(out->version, "v1");
-	return 0;
-}
-
-static int f_open(dfs_source *s, const char *path, const dfs_attr *attr, dfs_handle **out)
-{
-	dfs_handle *h = calloc(1, sizeof(*h));
-
-	(void)attr;
-	if (!h)
-		return -ENOMEM;
-	h->src = s;
-	h->path = strdup(path);
-	f_stat(s, path, &h->attr);
-	*out = h;
-	return 0;
-}
-
-static ssize_t f_pread(dfs_handle *h, void *buf, size_t len, uint64_t off)
-{
-	fake *f = (fake *)h->src;
-	int now = atomic_fetch_add(&f->inflight, 1) + 1, max = atomic_load(&f->max_inflight);
-
-	while (now > max && !atomic_compare_exchange_weak(&f->max_inflight, &max, now))
-		;
-	atomic_fetch_add(&f->reads, 1);
-	if (f->delay_us)
-		usleep((useconds_t)f->delay_us);
-	atomic_fetch_sub(&f->inflight, 1);
-	if (f->fail)
-		return f->fail;
-	memcpy(buf, f->data + off, len);
-	atomic_fetch_add(&f->bytes, len);
-	return (ssize_t)len;
-}
-
-static void f_close(dfs_handle *h)
-{
-	free(h->path);
-	free(h);
-}
-
-static void f_destroy(dfs_source *s)
-{
-	fake *f = (fake *)s;
-
-	free(f->data);
-	free(f);
-}
-
-static const dfs_source_ops fake_ops = {
-	.name = "fake", .stat = f_stat, .open = f_open, .pread = f_pread, .close = f_close, .destroy = f_destroy,
-};
-
-static fake *fake_new(size_t size)
-{
-	fake *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	f->base.ops = &fake_ops;
-	f->size = size;
-	f->data = malloc(size ? size : 1);
-	assert_non_null(f->data);
-	for (size_t i = 0; i < size; i++)
-		f->data[i] = byte_at(i);
-	return f;
-}
 
 static int64_t stat_of(dfs_source *ra, const char *name)
 {
@@ -120,13 +30,6 @@ static int64_t stat_of(dfs_source *ra, const char *name)
 		r = json_object_get_int64(v);
 	json_object_put(o);
 	return r;
-}
-
-static void check_range(const uint8_t *buf, size_t off, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (buf[i] != byte_at(off + i))
-			fail_msg("byte %zu of read at %zu differs", i, off);
 }
 
 static void test_sequential(void **state)
