@@ -9,42 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "control_io.h"
 #include "control_name.h"
 #include "mountinfo.h"
 
 #define TIMEOUT_MS 5000
 #define REPLY_MAX (16 << 20)
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Give the next blocking call on fd what is left until deadline. */
-static int arm(int fd, long long deadline)
-{
-	long long left = deadline - now_ms();
-	struct timeval tv;
-
-	if (left <= 0) {
-		errno = ETIMEDOUT;
-		return -1;
-	}
-	tv.tv_sec = left / 1000;
-	tv.tv_usec = (left % 1000) * 1000;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
-		return -1;
-	return 0;
-}
 
 /* The one-line reason why nothing answers at the mount's socket. */
 static void explain_refused(const char *cmd, const char *mp, const char *canon)
@@ -79,7 +52,7 @@ static char *read_all(int fd, long long deadline, size_t *len)
 			buf = bigger;
 			cap *= 2;
 		}
-		if (arm(fd, deadline) < 0)
+		if (dfs_ctl_arm(fd, deadline) < 0)
 			break;
 		n = recv(fd, buf + used, cap - 1 - used, 0);
 		if (n < 0 && errno == EINTR)
@@ -102,12 +75,11 @@ static char *read_all(int fd, long long deadline, size_t *len)
 char *cli_read_mount_stats(const char *cmd, const char *mp)
 {
 	static const char request[] = "stats\n";
-	long long deadline = now_ms() + TIMEOUT_MS;
+	long long deadline = dfs_ctl_now_ms() + TIMEOUT_MS;
 	struct sockaddr_un addr;
 	socklen_t alen;
 	char *canon = dfs_control_canonical(mp), *reply = NULL;
 	size_t len = 0;
-	ssize_t n;
 	int fd = -1;
 
 	if (!canon) {
@@ -121,23 +93,19 @@ char *cli_read_mount_stats(const char *cmd, const char *mp)
 		goto out;
 	}
 	/* A full backlog makes connect wait, up to the send timeout. */
-	if (arm(fd, deadline) < 0 || connect(fd, (struct sockaddr *)&addr, alen) < 0) {
+	if (dfs_ctl_arm(fd, deadline) < 0 || connect(fd, (struct sockaddr *)&addr, alen) < 0) {
 		if (errno == ECONNREFUSED || errno == ENOENT)
 			explain_refused(cmd, mp, canon);
-		else if (errno == EAGAIN || errno == ETIMEDOUT || errno == EINPROGRESS)
+		else if (errno == EAGAIN || errno == ETIMEDOUT)
 			cli_error(cmd, "the dorafs daemon of '%s' did not answer within %d s", mp, TIMEOUT_MS / 1000);
 		else
 			cli_error(cmd, "cannot reach the dorafs daemon of '%s': %s", mp, strerror(errno));
 		goto out;
 	}
-	do
-		n = arm(fd, deadline) < 0 ? -1 : send(fd, request, sizeof(request) - 1, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n >= 0 && n < (ssize_t)sizeof(request) - 1)
-		errno = EIO;
 	/* A daemon that refuses us answers and closes without reading: its
 	 * answer is still there to read after our send failed with EPIPE. */
-	if (n == (ssize_t)sizeof(request) - 1 || (n < 0 && (errno == EPIPE || errno == ECONNRESET)))
+	if (dfs_ctl_send_all(fd, request, sizeof(request) - 1, deadline) == 0 ||
+	    errno == EPIPE || errno == ECONNRESET)
 		reply = read_all(fd, deadline, &len);
 	if (!reply) {
 		if (errno == EAGAIN || errno == ETIMEDOUT)

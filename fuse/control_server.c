@@ -30,14 +30,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
+#include "control_io.h"
 #include "control_name.h"
 
-/* A client that sends no line, or stops reading, is dropped after this:
- * one slow client delays the others (and unmount) by at most that. */
-#define IO_TIMEOUT_S 2
+/* A client's whole exchange (request and answer) must fit in this: one
+ * slow client delays the others (and unmount) by at most that. */
+#define EXCHANGE_MS 2000
 #define REQUEST_MAX 64
 
 struct ctl_server {
@@ -47,34 +47,9 @@ struct ctl_server {
 	pthread_t thread;
 };
 
-static int set_timeouts(int fd)
-{
-	struct timeval tv = { .tv_sec = IO_TIMEOUT_S };
-
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
-		return -1;
-	return 0;
-}
-
-static int send_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* One request line without its "\n" (or "\r\n"); the end of the stream ends
  * it too. Returns 0, -1 on a timeout or error, -2 if the line is too long. */
-static int read_line(int fd, char *buf, size_t size)
+static int read_line(int fd, char *buf, size_t size, long long deadline)
 {
 	size_t used = 0;
 	char *nl = NULL;
@@ -84,6 +59,8 @@ static int read_line(int fd, char *buf, size_t size)
 
 		if (used == size - 1)
 			return -2;
+		if (dfs_ctl_arm(fd, deadline) < 0)
+			return -1;
 		n = recv(fd, buf + used, size - 1 - used, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -107,18 +84,17 @@ static void answer(ctl_server *s, int fd)
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	char req[REQUEST_MAX], line[REQUEST_MAX + 64], *json;
+	long long deadline = dfs_ctl_now_ms() + EXCHANGE_MS;
 	int rc;
 
-	if (set_timeouts(fd) < 0)
-		return;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
 	    (cred.uid != 0 && cred.uid != geteuid())) {
 		snprintf(line, sizeof(line), "error: permission denied (only root and uid %u may ask)\n",
 			 (unsigned)geteuid());
-		(void)send_all(fd, line, strlen(line));
+		(void)dfs_ctl_send_all(fd, line, strlen(line), deadline);
 		return;
 	}
-	rc = read_line(fd, req, sizeof(req));
+	rc = read_line(fd, req, sizeof(req), deadline);
 	if (rc == -1)
 		return;
 	if (rc == -2) {
@@ -126,8 +102,8 @@ static void answer(ctl_server *s, int fd)
 	} else if (strcmp(req, "stats") == 0) {
 		json = dfs_client_stats_json(s->client);
 		if (json) {
-			if (send_all(fd, json, strlen(json)) == 0)
-				(void)send_all(fd, "\n", 1);
+			if (dfs_ctl_send_all(fd, json, strlen(json), deadline) == 0)
+				(void)dfs_ctl_send_all(fd, "\n", 1, deadline);
 			free(json);
 			return;
 		}
@@ -139,7 +115,7 @@ static void answer(ctl_server *s, int fd)
 				*p = '?';
 		snprintf(line, sizeof(line), "error: unknown request '%s' (known: stats)\n", req);
 	}
-	(void)send_all(fd, line, strlen(line));
+	(void)dfs_ctl_send_all(fd, line, strlen(line), deadline);
 }
 
 static void *accept_main(void *arg)

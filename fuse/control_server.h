@@ -17,7 +17,7 @@ typedef struct ctl_server ctl_server;
 ctl_server *ctl_server_start(dfs_client *client, const char *mountpoint, char *err, size_t errlen);
 
 /* Stop accepting, wait for the thread (a connection being answered ends
- * within its timeout) and free. NULL is allowed. */
+ * within its 2 s deadline) and free. NULL is allowed. */
 void ctl_server_stop(ctl_server *s);
 
 #endif

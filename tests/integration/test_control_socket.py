@@ -139,6 +139,44 @@ class ControlSocketTest(MountTestCase):
             self.assertLess(took, 15)
             self.assertEqual(run(DORAFS, "stat", "--json", self.mnt).returncode, 0)
 
+    def test_trickling_client_cannot_hold_the_socket(self):
+        # A client that sends a byte every 0.5 s, never a whole line: the
+        # daemon's single thread gives the exchange 2 s in all, so another
+        # `dorafs stat` gets its answer instead of timing out behind it.
+        import socket
+        import threading
+        with self.mount():
+            pid = daemon_pid(self.mnt)
+            ss = subprocess.run(["ss", "-xlpn"], capture_output=True, text=True).stdout
+            names = [w for line in ss.splitlines() if f"pid={pid}," in line
+                     for w in line.split() if w.startswith("@dorafs/")]
+            self.assertEqual(len(names), 1, ss)
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.connect("\0" + names[0][1:])
+            closed_after = []
+
+            def trickle():
+                start = time.monotonic()
+                try:
+                    for _ in range(40):
+                        c.send(b"s")
+                        time.sleep(0.5)
+                except OSError:
+                    pass
+                closed_after.append(time.monotonic() - start)
+
+            t = threading.Thread(target=trickle)
+            t.start()
+            try:
+                time.sleep(0.3)
+                start = time.monotonic()
+                self.assertEqual(run(DORAFS, "stat", "--json", self.mnt).returncode, 0)
+                self.assertLess(time.monotonic() - start, 4)
+            finally:
+                t.join(timeout=30)
+                c.close()
+            self.assertLess(closed_after[0], 6)
+
     def test_other_users_are_refused(self):
         with self.mount():
             r = run(DORAFS, "stat", self.mnt, check=False, preexec_fn=lambda: os.setuid(65534))
