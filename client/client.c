@@ -164,6 +164,7 @@ int dfs_client_new(const dfs_config *cfg, const char *ufs_uri, dfs_client **out,
 			.page_size = (uint32_t)cfg->page_size,
 			.min_free_ratio = cfg->cache_min_free,
 			.verify_every_read = cfg->cache_verify,
+			.buffered_write = !cfg->cache_direct_write,
 			.log = cache_log,
 		};
 		lc_cache *lc;

@@ -35,6 +35,8 @@ static const opt_desc options[] = {
 	  "fraction of the cache disk always left free", 0, 0 },
 	{ { "local_data_cache_verify" }, T_BOOL, OFF(cache_verify), "false",
 	  "check each page's checksum on every hit (default: first hit after start)", 0, 0 },
+	{ { "local_data_cache_direct_write" }, T_BOOL, OFF(cache_direct_write), "true",
+	  "write pages with O_DIRECT, past the kernel's page cache (buffered where unsupported)", 0, 0 },
 	{ { "local_metadata_cache_size", "alluxio.user.metadata.cache.max.size" }, T_UINT,
 	  OFF(meta_cache_size), "20000", "entries in the metadata cache (0 disables it)", 0, UINT64_MAX },
 	{ { "local_metadata_cache_expire", "alluxio.user.metadata.cache.expiration.time" }, T_DURATION,

@@ -19,6 +19,7 @@ typedef struct dfs_config {
 	uint64_t page_size;
 	double cache_min_free;      /* fraction of the cache disk kept free */
 	bool cache_verify;          /* checksum every page hit, not only the first */
+	bool cache_direct_write;    /* page files written with O_DIRECT */
 	/* metadata cache */
 	uint64_t meta_cache_size;   /* entries; 0 disables it */
 	double meta_cache_expire;   /* seconds; < 0: never */

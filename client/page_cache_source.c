@@ -265,6 +265,7 @@ static void pc_stats_json(dfs_source *s, void *obj)
 	ADD("prefetches", st.prefetches);
 #undef ADD
 	json_object_object_add(o, "degraded", json_object_new_boolean(st.degraded));
+	json_object_object_add(o, "direct_write", json_object_new_boolean(st.direct_write));
 	json_object_object_add(obj, "page_cache", o);
 }
 

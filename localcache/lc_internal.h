@@ -63,12 +63,33 @@ void pf_fanout_name(uint64_t file_hi, char out[3]);
 int pf_parse_name(const char *name, unsigned fan, lc_pkey *pk);
 
 /*
+ * Page buffers. lc_buf_alloc(n) returns room for n bytes of page data, with
+ * LC_HDR_SIZE bytes before it, the whole aligned to LC_DIO_ALIGN: such a
+ * buffer can be written to a page file with O_DIRECT as it is (pf_write_temp
+ * puts the header in front). Free with lc_buf_free.
+ */
+#define LC_DIO_ALIGN 4096u
+/*
+ * Pages shorter than this are written buffered even when O_DIRECT is on: for
+ * a small page the copy saved is cheap and the write's wait for the device
+ * is not (2,000 files of 100 KiB from S3: 0.74-0.78x curl's rate with
+ * O_DIRECT against 0.80-0.86x buffered, more daemon CPU).
+ */
+#define LC_DIRECT_MIN (256u << 10)
+void *lc_buf_alloc(size_t n);
+void lc_buf_free(void *data);
+
+/*
  * Write a page (its data_sum is computed here) into a new temp file `name`
  * in tmpfd. On success *fd is the open (read-write) temp file. Returns 0 or
  * -errno; on failure nothing is left behind.
+ * *direct: on entry, true to write with O_DIRECT; data must then come from
+ * lc_buf_alloc (its header room is written over). Set to false
+ * when the file system refused O_DIRECT (EINVAL) and the page was written
+ * buffered instead.
  */
 int pf_write_temp(int tmpfd, const char *name, const lc_header *h,
-		  const void *data, int *fd);
+		  void *data, bool *direct, int *fd);
 
 /* Outcome of checking a stored page against what it should hold. */
 enum pf_verdict {
@@ -129,6 +150,8 @@ struct lc_cache {
 	uint64_t capacity;
 	double min_free_ratio;    /* 0: no floor */
 	bool verify_every_read;
+	_Atomic bool direct;      /* write page files with O_DIRECT; cleared for good
+	                           * when the file system refuses it */
 	lc_log_fn log;
 	int64_t retry_ns;
 	uint32_t stamp_every_s;   /* LC_STAMP_EVERY_S; tests shorten it */

@@ -33,6 +33,9 @@ typedef struct lc_options {
 	bool verify_every_read;   /* check the checksum on every hit, not only the first after start */
 	lc_log_fn log;            /* NULL: log to stderr (LOG_DEBUG messages dropped) */
 	uint32_t retry_after_ms;  /* degraded: try storing again after this long (0: 30 s) */
+	bool buffered_write;      /* write page files through the kernel's page cache;
+	                           * default (false): O_DIRECT where the file system
+	                           * takes it, buffered where it does not */
 } lc_options;
 
 /* What a page caches: a file (by a 128-bit hash of its URI) at one version. */
@@ -130,6 +133,7 @@ typedef struct lc_stats {
 	uint64_t restored_pages;   /* pages found on disk at open */
 	uint64_t prefetches;       /* stored pages the kernel was asked to read ahead */
 	bool degraded;             /* the disk refused writes: serving without storing */
+	bool direct_write;         /* page files are written with O_DIRECT */
 } lc_stats;
 
 void lc_get_stats(lc_cache *c, lc_stats *out);

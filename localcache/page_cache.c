@@ -76,7 +76,7 @@ static void page_init(lc_page *p)
 }
 
 static int store_page(lc_cache *c, lc_entry *e, uint64_t version,
-		      const void *data, uint32_t len);
+		      void *data, bool lc_buf, uint32_t len);
 static bool finish_inflight(lc_cache *c, lc_shard *s, lc_entry *e, bool stored,
 			    const void *data, uint32_t len, int err);
 
@@ -89,14 +89,14 @@ void lc_page_release(lc_page *p)
 		 * publish it now (see fetch_and_store). */
 		lc_entry *e = p->store;
 		lc_cache *c = e->cache;
-		int rc = store_page(c, e, e->version, p->mem, (uint32_t)p->len);
+		int rc = store_page(c, e, e->version, p->mem, true, (uint32_t)p->len);
 
 		finish_inflight(c, ix_shard(c, &e->pk), e, rc == 0, p->mem, (uint32_t)p->len, 0);
 		ix_unref(e);
 	}
 	if (p->fd >= 0)
 		close(p->fd);
-	free(p->mem);
+	lc_buf_free(p->mem);
 	if (p->pin) {
 		lc_entry *e = p->pin;
 		atomic_fetch_sub(&e->cache->pages_out, 1);
@@ -120,7 +120,7 @@ static void serve_fd(lc_cache *c, lc_entry *e, int fd, bool from_cache, lc_page 
  * mem != NULL" holds for every page. */
 static int serve_copy(const void *data, size_t len, lc_page *out)
 {
-	void *m = malloc(len ? len : 1);
+	void *m = lc_buf_alloc(len ? len : 1);
 	if (!m)
 		return -ENOMEM;
 	if (len)
@@ -150,14 +150,14 @@ static int run_fetch(lc_cache *c, lc_fetch_fn fetch, void *arg, uint64_t index,
 static int fetch_bypass(lc_cache *c, lc_fetch_fn fetch, void *arg, uint64_t index,
 			lc_page *out)
 {
-	void *buf = malloc(c->page_size);
+	void *buf = lc_buf_alloc(c->page_size);
 	int n;
 
 	if (!buf)
 		return -ENOMEM;
 	n = run_fetch(c, fetch, arg, index, buf);
 	if (n < 0) {
-		free(buf);
+		lc_buf_free(buf);
 		return n;
 	}
 	out->mem = buf; /* the reader takes the buffer, as in fetch_and_store */
@@ -168,10 +168,11 @@ static int fetch_bypass(lc_cache *c, lc_fetch_fn fetch, void *arg, uint64_t inde
 
 /*
  * Write the page to a temp file and rename it into place. On success
- * e->charge is its charge. Does not publish.
+ * e->charge is its charge. Does not publish. lc_buf: data comes from
+ * lc_buf_alloc, so it can be written with O_DIRECT.
  */
 static int store_page(lc_cache *c, lc_entry *e, uint64_t version,
-		      const void *data, uint32_t len)
+		      void *data, bool lc_buf, uint32_t len)
 {
 	char tmp[48], name[LC_NAME_MAX];
 	lc_header h = {
@@ -186,6 +187,8 @@ static int store_page(lc_cache *c, lc_entry *e, uint64_t version,
 	uint64_t actual;
 	struct stat st;
 	const char *what;
+	bool want_direct = lc_buf && len >= LC_DIRECT_MIN && atomic_load(&c->direct);
+	bool direct = want_direct;
 	int rc, wfd;
 
 	if (!sp_may_store(c))
@@ -199,7 +202,10 @@ static int store_page(lc_cache *c, lc_entry *e, uint64_t version,
 	snprintf(tmp, sizeof(tmp), "%ld-%" PRIu64, (long)getpid(),
 		 atomic_fetch_add(&c->tmp_seq, 1));
 	what = "write";
-	rc = pf_write_temp(c->tmpfd, tmp, &h, data, &wfd);
+	rc = pf_write_temp(c->tmpfd, tmp, &h, data, &direct, &wfd);
+	if (want_direct && !direct && atomic_exchange(&c->direct, false))
+		lc_logf(c, LOG_INFO, "%s: the file system refuses O_DIRECT; writing pages buffered",
+			c->dir);
 	if (rc) {
 		sp_cancel(c, reserved);
 		goto fail;
@@ -300,7 +306,7 @@ static bool finish_inflight(lc_cache *c, lc_shard *s, lc_entry *e, bool stored,
 static int fetch_and_store(lc_cache *c, lc_shard *s, lc_entry *e,
 			   lc_fetch_fn fetch, void *arg, lc_page *out)
 {
-	void *buf = malloc(c->page_size);
+	void *buf = lc_buf_alloc(c->page_size);
 	int n;
 
 	if (!buf) {
@@ -311,7 +317,7 @@ static int fetch_and_store(lc_cache *c, lc_shard *s, lc_entry *e,
 	n = run_fetch(c, fetch, arg, e->pk.index, buf);
 	if (n < 0) {
 		finish_inflight(c, s, e, false, NULL, 0, n);
-		free(buf);
+		lc_buf_free(buf);
 		ix_unref(e);
 		return n;
 	}
@@ -564,7 +570,8 @@ int lc_put(lc_cache *c, const lc_key *key, uint64_t index, const void *data, siz
 	ix_insert(s, e);
 	pthread_mutex_unlock(&s->mu);
 
-	rc = store_page(c, e, key->version, data, (uint32_t)len);
+	/* The caller's bytes have no room for O_DIRECT's alignment. */
+	rc = store_page(c, e, key->version, (void *)data, false, (uint32_t)len);
 	finish_inflight(c, s, e, rc == 0, data, (uint32_t)len, 0);
 	ix_unref(e);
 	return rc;
@@ -630,6 +637,7 @@ void lc_get_stats(lc_cache *c, lc_stats *out)
 	out->restored_pages = atomic_load(&c->restored);
 	out->prefetches = atomic_load(&c->prefetches);
 	out->degraded = atomic_load(&c->degraded);
+	out->direct_write = atomic_load(&c->direct);
 }
 
 static void cache_free(lc_cache *c)
@@ -693,6 +701,7 @@ int lc_open(const lc_options *opt, lc_cache **out, char *err, size_t errlen)
 	c->capacity = opt->capacity;
 	c->min_free_ratio = opt->min_free_ratio;
 	c->verify_every_read = opt->verify_every_read;
+	atomic_init(&c->direct, !opt->buffered_write);
 	c->stamp_every_s = LC_STAMP_EVERY_S;
 	c->log = opt->log;
 	c->retry_ns = (int64_t)(opt->retry_after_ms ? opt->retry_after_ms :
