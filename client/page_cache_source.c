@@ -82,17 +82,18 @@ fail:
 }
 
 /*
- * A read that continues the previous one hints the stored pages of the next
- * PREFETCH_BYTES to localcache, each page once, so the cache disk works
- * ahead of the reader as it would for one contiguous file.
+ * A read that continues the previous one (or starts the file) hints the
+ * stored pages of the next PREFETCH_BYTES to localcache, each page once, so
+ * the cache disk works ahead of the reader as it would for one contiguous
+ * file. Returns the lc_get flags for the read: LC_STREAM if sequential.
  */
-static void note_read(page_cache_source *pc, pc_handle *h, uint64_t off, size_t len)
+static unsigned note_read(page_cache_source *pc, pc_handle *h, uint64_t off, size_t len)
 {
 	uint64_t expect = atomic_exchange_explicit(&h->next_off, off + len, memory_order_relaxed);
 	uint64_t ps = pc->page_size, last, from, to, npages;
 
 	if (off != expect || len == 0 || h->base.attr.size == 0)
-		return;
+		return 0;
 	npages = (h->base.attr.size + ps - 1) / ps;
 	last = (off + len - 1) / ps;
 	from = atomic_load_explicit(&h->hinted_upto, memory_order_relaxed);
@@ -101,11 +102,12 @@ static void note_read(page_cache_source *pc, pc_handle *h, uint64_t off, size_t 
 	to = last + 1 + (PREFETCH_BYTES + ps - 1) / ps;
 	if (to > npages)
 		to = npages;
-	if (from >= to)
-		return;
-	atomic_store_explicit(&h->hinted_upto, to, memory_order_relaxed);
-	for (uint64_t i = from; i < to; i++)
-		lc_prefetch(pc->cache, &h->key, i);
+	if (from < to) {
+		atomic_store_explicit(&h->hinted_upto, to, memory_order_relaxed);
+		for (uint64_t i = from; i < to; i++)
+			lc_prefetch(pc->cache, &h->key, i);
+	}
+	return LC_STREAM;
 }
 
 static ssize_t fetch_cb(void *arg, uint64_t offset, void *buf, size_t len)
@@ -126,14 +128,15 @@ static ssize_t pc_pread(dfs_handle *dh, void *buf, size_t len, uint64_t off)
 	pc_handle *h = (pc_handle *)dh;
 	page_cache_source *pc = (page_cache_source *)dh->src;
 	size_t done = 0;
+	unsigned flags;
 
 	atomic_fetch_add(&pc->reads, 1);
-	note_read(pc, h, off, len);
+	flags = note_read(pc, h, off, len);
 	while (done < len) {
 		uint64_t pos = off + done, idx = pos / pc->page_size;
 		size_t in_page = (size_t)(pos % pc->page_size), n;
 		lc_page p;
-		int rc = lc_get(pc->cache, &h->key, idx, fetch_cb, h->inner, &p);
+		int rc = lc_get(pc->cache, &h->key, idx, flags, fetch_cb, h->inner, &p);
 
 		if (rc < 0)
 			return rc; /* not the bytes before it: see pc_read_segs */
@@ -175,6 +178,7 @@ static int pc_read_segs(dfs_handle *dh, size_t len, uint64_t off, dfs_readbuf *o
 	page_cache_source *pc = (page_cache_source *)dh->src;
 	uint64_t first = off / pc->page_size, last;
 	size_t done = 0;
+	unsigned flags;
 	int rc = 0;
 
 	if (off >= dh->attr.size || len == 0)
@@ -185,7 +189,7 @@ static int pc_read_segs(dfs_handle *dh, size_t len, uint64_t off, dfs_readbuf *o
 	if (last - first + 1 > DFS_READ_MAX_SEGS)
 		return dfs_read_copy(dh, len, off, out); /* small pages, large request */
 	atomic_fetch_add(&pc->reads, 1);
-	note_read(pc, h, off, len);
+	flags = note_read(pc, h, off, len);
 	out->release = release_pages;
 	out->where = DFS_FROM_PAGE_CACHE;
 	while (done < len) {
@@ -197,7 +201,7 @@ static int pc_read_segs(dfs_handle *dh, size_t len, uint64_t off, dfs_readbuf *o
 			rc = -ENOMEM;
 			break;
 		}
-		rc = lc_get(pc->cache, &h->key, idx, fetch_cb, h->inner, p);
+		rc = lc_get(pc->cache, &h->key, idx, flags, fetch_cb, h->inner, p);
 		if (rc < 0) {
 			free(p);
 			break;

@@ -62,13 +62,9 @@ void pf_fanout_name(uint64_t file_hi, char out[3]);
 /* Parse "<32 hex>-<index>" found in fan-out folder fan (0..255). 0 or -1. */
 int pf_parse_name(const char *name, unsigned fan, lc_pkey *pk);
 
-/*
- * Page buffers. lc_buf_alloc(n) returns room for n bytes of page data, with
- * LC_HDR_SIZE bytes before it, the whole aligned to LC_DIO_ALIGN: such a
- * buffer can be written to a page file with O_DIRECT as it is (pf_write_temp
- * puts the header in front). Free with lc_buf_free.
- */
 #define LC_DIO_ALIGN 4096u
+/* Freed page buffers kept for reuse (page_buf.c). */
+#define LC_BUF_POOL 16
 /*
  * Pages shorter than this are written buffered even when O_DIRECT is on: for
  * a small page the copy saved is cheap and the write's wait for the device
@@ -76,8 +72,6 @@ int pf_parse_name(const char *name, unsigned fan, lc_pkey *pk);
  * O_DIRECT against 0.80-0.86x buffered, more daemon CPU).
  */
 #define LC_DIRECT_MIN (256u << 10)
-void *lc_buf_alloc(size_t n);
-void lc_buf_free(void *data);
 
 /*
  * Write a page (its data_sum is computed here) into a new temp file `name`
@@ -127,6 +121,7 @@ typedef struct lc_entry {
 	uint8_t state;
 	bool verified;            /* contents checked (or written) by this process */
 	bool doomed;              /* invalidated while in flight: do not publish */
+	bool stream;              /* in flight: fetched for a sequential reader (LC_STREAM) */
 	void *handoff;            /* LC_GONE, store failed: bytes for the waiters */
 } lc_entry;
 
@@ -185,7 +180,19 @@ struct lc_cache {
 	bool pf_started, pf_stop;
 	pthread_t pf_thread;
 	_Atomic uint64_t prefetches, prefetch_drops;
+
+	/* page_buf.c: freed page buffers kept for reuse, guarded by buf_mu */
+	pthread_mutex_t buf_mu;
+	void *buf_free[LC_BUF_POOL];
+	unsigned buf_free_n;
 };
+
+/* page_buf.c: a page buffer holds page_size bytes of data, with
+ * LC_HDR_SIZE bytes of room in front, the whole aligned to LC_DIO_ALIGN (see
+ * pf_write_temp). lc_buf_free(c, NULL) does nothing. */
+void *lc_buf_alloc(lc_cache *c);
+void lc_buf_free(lc_cache *c, void *data);
+void lc_buf_pool_clear(lc_cache *c); /* at close */
 
 /* prefetch.c */
 int prefetch_init(lc_cache *c);

@@ -33,9 +33,10 @@ typedef struct lc_options {
 	bool verify_every_read;   /* check the checksum on every hit, not only the first after start */
 	lc_log_fn log;            /* NULL: log to stderr (LOG_DEBUG messages dropped) */
 	uint32_t retry_after_ms;  /* degraded: try storing again after this long (0: 30 s) */
-	bool buffered_write;      /* write page files through the kernel's page cache;
-	                           * default (false): O_DIRECT where the file system
-	                           * takes it, buffered where it does not */
+	bool buffered_write;      /* write every page file through the kernel's page
+	                           * cache; default (false): pages of sequential
+	                           * readers (LC_STREAM) of LC_DIRECT_MIN and more go
+	                           * with O_DIRECT where the file system takes it */
 } lc_options;
 
 /* What a page caches: a file (by a 128-bit hash of its URI) at one version. */
@@ -65,6 +66,7 @@ typedef struct lc_page {
 	void *pin;                 /* internal: keeps the page charged to the cap until
 	                            * release (an open evicted file still uses the disk) */
 	void *store;               /* internal: fetched bytes lc_page_release stores */
+	lc_cache *owner;           /* internal: the cache whose buffer mem is */
 } lc_page;
 
 /*
@@ -80,6 +82,12 @@ void lc_close(lc_cache *c);
 
 uint32_t lc_page_size(const lc_cache *c);
 
+/* lc_get flags. LC_STREAM: the page is read by a sequential reader, which
+ * uses it once (and has it in its own page cache): a miss is stored past the
+ * kernel's page cache (O_DIRECT) unless buffered_write. Without it the page
+ * is kept in memory, where a random reader's next hits will find it. */
+#define LC_STREAM 1u
+
 /*
  * Get page `index` of the file `key`. On a hit, returns the stored page. On a
  * miss, calls fetch(arg, index * page_size, buf, page_size) once, stores the
@@ -92,7 +100,7 @@ uint32_t lc_page_size(const lc_cache *c);
  * call, and the bytes are still returned.
  * Returns 0 or -errno (a fetch error is passed through).
  */
-int lc_get(lc_cache *c, const lc_key *key, uint64_t index,
+int lc_get(lc_cache *c, const lc_key *key, uint64_t index, unsigned flags,
 	   lc_fetch_fn fetch, void *arg, lc_page *out);
 
 /* Return a stored page without fetching: 0 on a hit, -ENOENT on a miss. */

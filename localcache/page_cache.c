@@ -19,6 +19,7 @@
  *                No function holds two shard locks at once.
  *   lc_shard.cv  with mu: waiters of in-flight entries of that shard.
  *   lc_cache.fs_mu  one statvfs refresh at a time; never held with a shard lock.
+ *   lc_cache.buf_mu the pool of free page buffers (page_buf.c); a leaf lock.
  *   atomics      lc_cache.tick (recency), used/pending/eff_cap (space.c),
  *                degraded/retry_at_ns, fetches/store_errors/restored,
  *                lc_entry.refs, lc_shard.tail_tick.
@@ -73,6 +74,7 @@ static void page_init(lc_page *p)
 	p->from_cache = false;
 	p->pin = NULL;
 	p->store = NULL;
+	p->owner = NULL;
 }
 
 static int store_page(lc_cache *c, lc_entry *e, uint64_t version,
@@ -96,7 +98,7 @@ void lc_page_release(lc_page *p)
 	}
 	if (p->fd >= 0)
 		close(p->fd);
-	lc_buf_free(p->mem);
+	lc_buf_free(p->owner, p->mem);
 	if (p->pin) {
 		lc_entry *e = p->pin;
 		atomic_fetch_sub(&e->cache->pages_out, 1);
@@ -116,15 +118,16 @@ static void serve_fd(lc_cache *c, lc_entry *e, int fd, bool from_cache, lc_page 
 	atomic_fetch_add(&c->pages_out, 1);
 }
 
-/* Hand over a memory copy. Never NULL, even for 0 bytes, so that "fd >= 0 or
- * mem != NULL" holds for every page. */
-static int serve_copy(const void *data, size_t len, lc_page *out)
+/* Hand over a memory copy (len <= page_size). Never NULL, even for 0 bytes,
+ * so that "fd >= 0 or mem != NULL" holds for every page. */
+static int serve_copy(lc_cache *c, const void *data, size_t len, lc_page *out)
 {
-	void *m = lc_buf_alloc(len ? len : 1);
+	void *m = lc_buf_alloc(c);
 	if (!m)
 		return -ENOMEM;
 	if (len)
 		memcpy(m, data, len);
+	out->owner = c;
 	out->mem = m;
 	out->len = len;
 	out->from_cache = false;
@@ -150,16 +153,17 @@ static int run_fetch(lc_cache *c, lc_fetch_fn fetch, void *arg, uint64_t index,
 static int fetch_bypass(lc_cache *c, lc_fetch_fn fetch, void *arg, uint64_t index,
 			lc_page *out)
 {
-	void *buf = lc_buf_alloc(c->page_size);
+	void *buf = lc_buf_alloc(c);
 	int n;
 
 	if (!buf)
 		return -ENOMEM;
 	n = run_fetch(c, fetch, arg, index, buf);
 	if (n < 0) {
-		lc_buf_free(buf);
+		lc_buf_free(c, buf);
 		return n;
 	}
+	out->owner = c;
 	out->mem = buf; /* the reader takes the buffer, as in fetch_and_store */
 	out->len = (size_t)n;
 	out->from_cache = false;
@@ -187,7 +191,7 @@ static int store_page(lc_cache *c, lc_entry *e, uint64_t version,
 	uint64_t actual;
 	struct stat st;
 	const char *what;
-	bool want_direct = lc_buf && len >= LC_DIRECT_MIN && atomic_load(&c->direct);
+	bool want_direct = lc_buf && e->stream && len >= LC_DIRECT_MIN && atomic_load(&c->direct);
 	bool direct = want_direct;
 	int rc, wfd;
 
@@ -306,7 +310,7 @@ static bool finish_inflight(lc_cache *c, lc_shard *s, lc_entry *e, bool stored,
 static int fetch_and_store(lc_cache *c, lc_shard *s, lc_entry *e,
 			   lc_fetch_fn fetch, void *arg, lc_page *out)
 {
-	void *buf = lc_buf_alloc(c->page_size);
+	void *buf = lc_buf_alloc(c);
 	int n;
 
 	if (!buf) {
@@ -317,10 +321,11 @@ static int fetch_and_store(lc_cache *c, lc_shard *s, lc_entry *e,
 	n = run_fetch(c, fetch, arg, e->pk.index, buf);
 	if (n < 0) {
 		finish_inflight(c, s, e, false, NULL, 0, n);
-		lc_buf_free(buf);
+		lc_buf_free(c, buf);
 		ix_unref(e);
 		return n;
 	}
+	out->owner = c;
 	out->mem = buf;
 	out->len = (size_t)n;
 	out->from_cache = false;
@@ -354,7 +359,7 @@ static int wait_inflight(lc_shard *s, lc_entry *e, uint64_t version, lc_page *ou
 		if (e->err)
 			rc = e->err;
 		else if (e->handoff)
-			rc = serve_copy(e->handoff, e->len, out);
+			rc = serve_copy(e->cache, e->handoff, e->len, out);
 	}
 	ix_unref(e);
 	return rc;
@@ -384,7 +389,7 @@ static void drop_bad(lc_cache *c, lc_shard *s, lc_entry *e, enum pf_verdict v)
 }
 
 /* lc_get (fetch != NULL) and lc_lookup (fetch == NULL). */
-static int get_page(lc_cache *c, const lc_key *key, uint64_t index,
+static int get_page(lc_cache *c, const lc_key *key, uint64_t index, unsigned flags,
 		    lc_fetch_fn fetch, void *arg, lc_page *out)
 {
 	lc_pkey pk = {key->file_hi, key->file_lo, index};
@@ -502,6 +507,7 @@ static int get_page(lc_cache *c, const lc_key *key, uint64_t index,
 		return fetch_bypass(c, fetch, arg, index, out);
 	}
 	e->version = key->version;
+	e->stream = flags & LC_STREAM;
 	ix_insert(s, e);
 	pthread_mutex_unlock(&s->mu);
 	return fetch_and_store(c, s, e, fetch, arg, out);
@@ -511,19 +517,19 @@ unlock_miss:
 	return -ENOENT;
 }
 
-int lc_get(lc_cache *c, const lc_key *key, uint64_t index,
+int lc_get(lc_cache *c, const lc_key *key, uint64_t index, unsigned flags,
 	   lc_fetch_fn fetch, void *arg, lc_page *out)
 {
 	if (!c || !key || !fetch || !out)
 		return -EINVAL;
-	return get_page(c, key, index, fetch, arg, out);
+	return get_page(c, key, index, flags, fetch, arg, out);
 }
 
 int lc_lookup(lc_cache *c, const lc_key *key, uint64_t index, lc_page *out)
 {
 	if (!c || !key || !out)
 		return -EINVAL;
-	return get_page(c, key, index, NULL, NULL, out);
+	return get_page(c, key, index, 0, NULL, NULL, out);
 }
 
 int lc_put(lc_cache *c, const lc_key *key, uint64_t index, const void *data, size_t len)
@@ -647,6 +653,8 @@ static void cache_free(lc_cache *c)
 	for (unsigned i = 0; i < LC_SHARDS; i++)
 		ix_destroy(c, &c->shards[i]);
 	pthread_mutex_destroy(&c->fs_mu);
+	lc_buf_pool_clear(c);
+	pthread_mutex_destroy(&c->buf_mu);
 	if (c->rootfd >= 0)
 		close(c->rootfd);
 	if (c->tmpfd >= 0)
@@ -725,8 +733,17 @@ int lc_open(const lc_options *opt, lc_cache **out, char *err, size_t errlen)
 		snprintf(err, errlen, "localcache: %s", g_strerror(rc));
 		return -rc;
 	}
+	rc = pthread_mutex_init(&c->buf_mu, NULL);
+	if (rc) {
+		pthread_mutex_destroy(&c->fs_mu);
+		free(c->dir);
+		free(c);
+		snprintf(err, errlen, "localcache: %s", g_strerror(rc));
+		return -rc;
+	}
 	rc = prefetch_init(c);
 	if (rc) {
+		pthread_mutex_destroy(&c->buf_mu);
 		pthread_mutex_destroy(&c->fs_mu);
 		free(c->dir);
 		free(c);

@@ -189,23 +189,6 @@ int pf_parse_name(const char *name, unsigned fan, lc_pkey *pk)
 	return 0;
 }
 
-void *lc_buf_alloc(size_t n)
-{
-	void *base;
-
-	if (n > SIZE_MAX - LC_HDR_SIZE)
-		return NULL;
-	if (posix_memalign(&base, LC_DIO_ALIGN, LC_HDR_SIZE + n) != 0)
-		return NULL;
-	return (unsigned char *)base + LC_HDR_SIZE;
-}
-
-void lc_buf_free(void *data)
-{
-	if (data)
-		free((unsigned char *)data - LC_HDR_SIZE);
-}
-
 /*
  * Largest piece written with one pwritev. One call per page (1 MiB and the
  * header) cost ext4 on 6.18 in a VM 1.4 to 2 times the CPU of 32 KiB to

@@ -681,7 +681,7 @@ static ssize_t read_range(reader *r, uint64_t pos, uint8_t *dst, size_t n)
 		uint64_t idx = (pos + done) / cfg.page_size, in = (pos + done) % cfg.page_size;
 		lc_page pg;
 		size_t take;
-		int rc = lc_get(cache, &r->key, idx, fetch_ufs, r, &pg);
+		int rc = lc_get(cache, &r->key, idx, 0, fetch_ufs, r, &pg);
 
 		if (rc < 0)
 			return done ? (ssize_t)done : rc;
@@ -965,7 +965,7 @@ static void do_cache_data(slot *s)
 	 * the data being cached when the call returns. */
 	for (pos -= pos % cfg.page_size; cache && pos < end; pos += cfg.page_size) {
 		lc_page pg;
-		rc = lc_get(cache, &r.key, pos / cfg.page_size, fetch_ufs, &r, &pg);
+		rc = lc_get(cache, &r.key, pos / cfg.page_size, 0, fetch_ufs, &r, &pg);
 		if (rc < 0) {
 			finish_errno(s, rc, "cache");
 			goto out;
