@@ -24,12 +24,37 @@ static void explain_refused(const char *cmd, const char *mp, const char *canon)
 {
 	char type[64];
 
-	if (dfs_mountinfo_find(canon, NULL, 0, type, sizeof(type)) < 0)
+	if (dfs_mountinfo_find(canon, NULL, 0, type, sizeof(type), NULL) < 0)
 		cli_error(cmd, "'%s' is not a running dorafs mount (not a mount point)", mp);
 	else if (strcmp(type, "fuse.dorafs") != 0)
 		cli_error(cmd, "'%s' is not a running dorafs mount (it is a %s mount)", mp, type);
 	else
 		cli_error(cmd, "'%s' is not a running dorafs mount (no control socket)", mp);
+}
+
+/*
+ * The name is in the abstract namespace, where anyone may bind it first (a
+ * mount that finds it taken runs without a control socket). Believe only a
+ * listener run by root, by us, or by the mount's owner; otherwise say who
+ * holds the name. 0, or -1 after the error line.
+ */
+static int check_listener(const char *cmd, const char *mp, const char *canon, int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	long owner = -1;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		cli_error(cmd, "cannot check who answers for '%s': %s", mp, strerror(errno));
+		return -1;
+	}
+	if (cred.uid == 0 || cred.uid == getuid())
+		return 0;
+	if (dfs_mountinfo_find(canon, NULL, 0, NULL, 0, &owner) == 0 && owner == (long)cred.uid)
+		return 0;
+	cli_error(cmd, "the control socket of '%s' is held by uid %u (pid %d), not by the mount's "
+		  "owner: not trusted", mp, (unsigned)cred.uid, (int)cred.pid);
+	return -1;
 }
 
 /* Read until the daemon closes; NULL on a timeout, an error or too much. */
@@ -102,6 +127,8 @@ char *cli_read_mount_stats(const char *cmd, const char *mp)
 			cli_error(cmd, "cannot reach the dorafs daemon of '%s': %s", mp, strerror(errno));
 		goto out;
 	}
+	if (check_listener(cmd, mp, canon, fd) < 0)
+		goto out;
 	/* A daemon that refuses us answers and closes without reading: its
 	 * answer is still there to read after our send failed with EPIPE. */
 	if (dfs_ctl_send_all(fd, request, sizeof(request) - 1, deadline) == 0 ||

@@ -23,7 +23,28 @@ static void unescape(char *s)
 	*o = '\0';
 }
 
-int dfs_mountinfo_find(const char *mp, char *majmin, size_t majlen, char *fstype, size_t typelen)
+/* The value of user_id= in a comma-separated option list, or -1. */
+static long user_id_of(const char *opts)
+{
+	for (const char *p = opts; p; p = strchr(p, ',')) {
+		char *end;
+		long v;
+
+		if (*p == ',')
+			p++;
+		if (strncmp(p, "user_id=", 8) != 0)
+			continue;
+		errno = 0;
+		v = strtol(p + 8, &end, 10);
+		if (errno || end == p + 8 || v < 0 || (*end && *end != ','))
+			return -1;
+		return v;
+	}
+	return -1;
+}
+
+int dfs_mountinfo_find(const char *mp, char *majmin, size_t majlen, char *fstype, size_t typelen,
+		       long *user_id)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char *line = NULL;
@@ -32,12 +53,13 @@ int dfs_mountinfo_find(const char *mp, char *majmin, size_t majlen, char *fstype
 
 	if (!f)
 		return -errno;
-	/* Fields: id parent major:minor root mountpoint ... " - " fstype ... */
+	/* Fields: id parent major:minor root mountpoint ... " - " fstype source
+	 * superoptions */
 	while (getline(&line, &cap, f) >= 0) {
-		char dev[64], mnt[4096], type[64], *sep = strstr(line, " - ");
+		char dev[64], mnt[4096], type[64], opts[1024] = "", *sep = strstr(line, " - ");
 
 		if (!sep || sscanf(line, "%*d %*d %63s %*s %4095s", dev, mnt) != 2 ||
-		    sscanf(sep + 3, "%63s", type) != 1)
+		    sscanf(sep + 3, "%63s %*s %1023s", type, opts) < 1)
 			continue;
 		unescape(mnt);
 		if (strcmp(mnt, mp) != 0)
@@ -46,6 +68,8 @@ int dfs_mountinfo_find(const char *mp, char *majmin, size_t majlen, char *fstype
 			snprintf(majmin, majlen, "%s", dev);
 		if (fstype)
 			snprintf(fstype, typelen, "%s", type);
+		if (user_id)
+			*user_id = user_id_of(opts);
 		rc = 0;
 	}
 	free(line);

@@ -51,7 +51,7 @@ int tune_pipe_max_size(size_t max_read)
 int tune_read_ahead(const char *mountpoint, size_t max_read)
 {
 	char dev[64], path[128];
-	int rc = dfs_mountinfo_find(mountpoint, dev, sizeof(dev), NULL, 0);
+	int rc = dfs_mountinfo_find(mountpoint, dev, sizeof(dev), NULL, 0, NULL);
 
 	if (rc < 0)
 		return rc;

@@ -6,6 +6,7 @@ import errno
 import os
 import signal
 import subprocess
+import sys
 import time
 
 from dorafs_testlib import DORAFS, Mount, MountTestCase, is_mounted, main, read_file, run, write_random
@@ -183,6 +184,38 @@ class ControlSocketTest(MountTestCase):
             self.assertEqual(r.returncode, 1)
             self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
             self.assertIn("permission denied", r.stderr)
+
+    def test_squatted_name_is_not_trusted(self):
+        # The name lives in the abstract namespace, where any user may bind
+        # it. A listener of another user must not pass off its answer as
+        # the mount's counters.
+        with self.mount():
+            pid = daemon_pid(self.mnt)
+            ss = subprocess.run(["ss", "-xlpn"], capture_output=True, text=True).stdout
+            names = [w for line in ss.splitlines() if f"pid={pid}," in line
+                     for w in line.split() if w.startswith("@dorafs/")]
+            self.assertEqual(len(names), 1, ss)
+        squatter = subprocess.Popen(
+            [sys.executable, "-c",
+             "import os, socket, sys\n"
+             "os.setuid(65534)\n"
+             "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+             "s.bind('\\0' + sys.argv[1]); s.listen(4); print('ready', flush=True)\n"
+             "while True:\n"
+             "    c, _ = s.accept(); c.recv(100)\n"
+             "    c.sendall(b'{\"ufs_uri\": \"fake\"}\\n'); c.close()\n",
+             names[0][1:]],
+            stdout=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(squatter.stdout.readline().strip(), "ready")
+            r = run(DORAFS, "stat", "--json", self.mnt, check=False)
+            self.assertEqual(r.returncode, 1, r.stdout)
+            self.assertNotIn("fake", r.stdout)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+            self.assertIn("is held by uid 65534", r.stderr)
+            self.assertIn("not trusted", r.stderr)
+        finally:
+            force_kill(squatter)
 
     def test_second_mount_over_the_same_path_warns(self):
         with self.mount() as m:
