@@ -21,6 +21,15 @@ def daemon_pid(mnt):
 
 
 class ControlSocketTest(MountTestCase):
+    def socket_name(self):
+        """The abstract name (without its leading NUL) the mount's daemon listens on."""
+        pid = daemon_pid(self.mnt)
+        ss = subprocess.run(["ss", "-xlpn"], capture_output=True, text=True).stdout
+        names = [w for line in ss.splitlines() if f"pid={pid}," in line
+                 for w in line.split() if w.startswith("@dorafs/")]
+        self.assertEqual(len(names), 1, ss)
+        return names[0][1:]
+
     def one_line_error(self, *args):
         r = run(DORAFS, *args, check=False)
         self.assertEqual(r.returncode, 1, r.stderr)
@@ -147,13 +156,8 @@ class ControlSocketTest(MountTestCase):
         import socket
         import threading
         with self.mount():
-            pid = daemon_pid(self.mnt)
-            ss = subprocess.run(["ss", "-xlpn"], capture_output=True, text=True).stdout
-            names = [w for line in ss.splitlines() if f"pid={pid}," in line
-                     for w in line.split() if w.startswith("@dorafs/")]
-            self.assertEqual(len(names), 1, ss)
             c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            c.connect("\0" + names[0][1:])
+            c.connect("\0" + self.socket_name())
             closed_after = []
 
             def trickle():
@@ -190,11 +194,7 @@ class ControlSocketTest(MountTestCase):
         # it. A listener of another user must not pass off its answer as
         # the mount's counters.
         with self.mount():
-            pid = daemon_pid(self.mnt)
-            ss = subprocess.run(["ss", "-xlpn"], capture_output=True, text=True).stdout
-            names = [w for line in ss.splitlines() if f"pid={pid}," in line
-                     for w in line.split() if w.startswith("@dorafs/")]
-            self.assertEqual(len(names), 1, ss)
+            name = self.socket_name()
         squatter = subprocess.Popen(
             [sys.executable, "-c",
              "import os, socket, sys\n"
@@ -204,7 +204,7 @@ class ControlSocketTest(MountTestCase):
              "while True:\n"
              "    c, _ = s.accept(); c.recv(100)\n"
              "    c.sendall(b'{\"ufs_uri\": \"fake\"}\\n'); c.close()\n",
-             names[0][1:]],
+             name],
             stdout=subprocess.PIPE, text=True)
         try:
             self.assertEqual(squatter.stdout.readline().strip(), "ready")
