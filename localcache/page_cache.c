@@ -98,7 +98,10 @@ void lc_page_release(lc_page *p)
 	}
 	if (p->fd >= 0)
 		close(p->fd);
-	lc_buf_free(p->owner, p->mem);
+	if (p->owner) {
+		lc_buf_free(p->owner, p->mem);
+		atomic_fetch_sub(&p->owner->pages_out, 1);
+	}
 	if (p->pin) {
 		lc_entry *e = p->pin;
 		atomic_fetch_sub(&e->cache->pages_out, 1);
@@ -106,6 +109,18 @@ void lc_page_release(lc_page *p)
 		ix_unref(e);
 	}
 	page_init(p);
+}
+
+/* A page whose bytes are in buf, one of c's page buffers. Counted in
+ * pages_out like a hit: releasing it after lc_close would return the
+ * buffer to a freed pool (and store into a freed cache, for a miss). */
+static void serve_buf(lc_cache *c, void *buf, size_t len, lc_page *out)
+{
+	out->owner = c;
+	out->mem = buf;
+	out->len = len;
+	out->from_cache = false;
+	atomic_fetch_add(&c->pages_out, 1);
 }
 
 static void serve_fd(lc_cache *c, lc_entry *e, int fd, bool from_cache, lc_page *out)
@@ -127,10 +142,7 @@ static int serve_copy(lc_cache *c, const void *data, size_t len, lc_page *out)
 		return -ENOMEM;
 	if (len)
 		memcpy(m, data, len);
-	out->owner = c;
-	out->mem = m;
-	out->len = len;
-	out->from_cache = false;
+	serve_buf(c, m, len, out);
 	return 0;
 }
 
@@ -163,10 +175,7 @@ static int fetch_bypass(lc_cache *c, lc_fetch_fn fetch, void *arg, uint64_t inde
 		lc_buf_free(c, buf);
 		return n;
 	}
-	out->owner = c;
-	out->mem = buf; /* the reader takes the buffer, as in fetch_and_store */
-	out->len = (size_t)n;
-	out->from_cache = false;
+	serve_buf(c, buf, (size_t)n, out); /* the reader takes the buffer, as in fetch_and_store */
 	return 0;
 }
 
@@ -325,10 +334,7 @@ static int fetch_and_store(lc_cache *c, lc_shard *s, lc_entry *e,
 		ix_unref(e);
 		return n;
 	}
-	out->owner = c;
-	out->mem = buf;
-	out->len = (size_t)n;
-	out->from_cache = false;
+	serve_buf(c, buf, (size_t)n, out);
 	if (n == 0) {
 		/* Past EOF: nothing worth a file. */
 		finish_inflight(c, s, e, false, buf, 0, 0);
