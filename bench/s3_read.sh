@@ -21,6 +21,8 @@
 #   FIO_RUNTIME       seconds of the random-read run, 0 skips it [10]
 #   REPS              repetitions of every paired figure, per client [3]
 #   H2H               rounds of the head-to-head cold sequential read [5]
+#   CURL_SIGN         1: curl's small-file GETs are SigV4-signed, as every
+#                     client's are (a diagnostic; the targets use unsigned) [0]
 set -euo pipefail
 export LC_ALL=C
 
@@ -149,6 +151,10 @@ elif mode == "curlsmall":  # PORT BUCKET PREFIX N READERS WORK: files/s
     for r in range(readers):
         p = os.path.join(work, f"curl{r}.cfg")
         with open(p, "w") as f:
+            if os.environ.get("CURL_SIGN") == "1":
+                f.write('aws-sigv4 = "aws:amz:us-east-1:s3"\n'
+                        f'user = "{os.environ["AWS_ACCESS_KEY_ID"]}:{os.environ["AWS_SECRET_ACCESS_KEY"]}"\n'
+                        'header = "x-amz-content-sha256: UNSIGNED-PAYLOAD"\n')
             for k in keys[r::readers]:
                 f.write(f'url = "http://127.0.0.1:{port}/{bucket}/{k}"\noutput = "/dev/null"\n')
         cfgs.append(p)
@@ -348,6 +354,7 @@ done
 # --- table ------------------------------------------------------------------------
 echo
 echo "s3rver 3.7.1 on 127.0.0.1, $BIG_MB MiB object, $NLIST-object listing, $NSMALL x $SMALL_KB KiB, $READERS readers"
+[ "${CURL_SIGN:-0}" = 1 ] && echo "curl's small-file GETs SigV4-signed (CURL_SIGN=1)"
 echo "load average at start: $LOAD_START, at end: $(cut -d' ' -f1-3 /proc/loadavg); run took $(( $(date +%s) - T_START )) s"
 echo "$REPS repetitions; figures: medians; x columns: median of the per-repetition ratios to the baseline measured next to the figure"
 echo
