@@ -121,7 +121,8 @@ typedef struct lc_entry {
 	uint8_t state;
 	bool verified;            /* contents checked (or written) by this process */
 	bool doomed;              /* invalidated while in flight: do not publish */
-	bool stream;              /* in flight: fetched for a sequential reader (LC_STREAM) */
+	bool stream;              /* in flight: fetched by lc_get for a sequential reader
+	                           * (LC_STREAM), into a page buffer (lc_buf_alloc) */
 	void *handoff;            /* LC_GONE, store failed: bytes for the waiters */
 } lc_entry;
 

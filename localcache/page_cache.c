@@ -78,7 +78,7 @@ static void page_init(lc_page *p)
 }
 
 static int store_page(lc_cache *c, lc_entry *e, uint64_t version,
-		      void *data, bool lc_buf, uint32_t len);
+		      void *data, uint32_t len);
 static bool finish_inflight(lc_cache *c, lc_shard *s, lc_entry *e, bool stored,
 			    const void *data, uint32_t len, int err);
 
@@ -91,7 +91,7 @@ void lc_page_release(lc_page *p)
 		 * publish it now (see fetch_and_store). */
 		lc_entry *e = p->store;
 		lc_cache *c = e->cache;
-		int rc = store_page(c, e, e->version, p->mem, true, (uint32_t)p->len);
+		int rc = store_page(c, e, e->version, p->mem, (uint32_t)p->len);
 
 		finish_inflight(c, ix_shard(c, &e->pk), e, rc == 0, p->mem, (uint32_t)p->len, 0);
 		ix_unref(e);
@@ -181,11 +181,11 @@ static int fetch_bypass(lc_cache *c, lc_fetch_fn fetch, void *arg, uint64_t inde
 
 /*
  * Write the page to a temp file and rename it into place. On success
- * e->charge is its charge. Does not publish. lc_buf: data comes from
- * lc_buf_alloc, so it can be written with O_DIRECT.
+ * e->charge is its charge. Does not publish. A stream entry's data is in a
+ * page buffer (lc_buf_alloc), which O_DIRECT can write as it is.
  */
 static int store_page(lc_cache *c, lc_entry *e, uint64_t version,
-		      void *data, bool lc_buf, uint32_t len)
+		      void *data, uint32_t len)
 {
 	char tmp[48], name[LC_NAME_MAX];
 	lc_header h = {
@@ -200,7 +200,7 @@ static int store_page(lc_cache *c, lc_entry *e, uint64_t version,
 	uint64_t actual;
 	struct stat st;
 	const char *what;
-	bool want_direct = lc_buf && e->stream && len >= LC_DIRECT_MIN && atomic_load(&c->direct);
+	bool want_direct = e->stream && len >= LC_DIRECT_MIN && atomic_load(&c->direct);
 	bool direct = want_direct;
 	int rc, wfd;
 
@@ -582,8 +582,9 @@ int lc_put(lc_cache *c, const lc_key *key, uint64_t index, const void *data, siz
 	ix_insert(s, e);
 	pthread_mutex_unlock(&s->mu);
 
-	/* The caller's bytes have no room for O_DIRECT's alignment. */
-	rc = store_page(c, e, key->version, (void *)data, false, (uint32_t)len);
+	/* Not a stream entry, so written buffered: the caller's bytes have no
+	 * room for the header O_DIRECT needs in front, and are only read. */
+	rc = store_page(c, e, key->version, (void *)data, (uint32_t)len);
 	finish_inflight(c, s, e, rc == 0, data, (uint32_t)len, 0);
 	ix_unref(e);
 	return rc;

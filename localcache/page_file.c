@@ -280,7 +280,7 @@ int pf_write_temp(int tmpfd, const char *name, const lc_header *h,
 	unsigned char hdr[LC_HDR_SIZE];
 	lc_header hh = *h;
 	size_t total = LC_HDR_SIZE + (size_t)h->data_len;
-	int fd = -1, rc;
+	int fd, rc;
 
 	hh.data_sum = XXH3_64bits(data, h->data_len);
 	pf_encode_header(&hh, hdr);
@@ -298,7 +298,6 @@ int pf_write_temp(int tmpfd, const char *name, const lc_header *h,
 		if (fd >= 0) {
 			close(fd);
 			unlinkat(tmpfd, name, 0);
-			fd = -1;
 		}
 		if (rc != -EINVAL)
 			return rc;
