@@ -19,6 +19,9 @@
  *   - a reader that needs bytes of a chunk in flight waits for that chunk
  *     (one GET), and a served chunk is freed at once (the page cache above
  *     keeps the bytes, if there is one).
+ *   - a read of a whole file from offset 0 (a small file's only page) has
+ *     nothing ahead of it and is read straight into the caller's buffer
+ *     (stat whole_file_reads).
  *
  * Threads: a GLib pool, whose threads start on the first read-ahead.
  */
