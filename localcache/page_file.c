@@ -295,10 +295,13 @@ int pf_write_temp(int tmpfd, const char *name, const lc_header *h,
 			*fdp = fd;
 			return 0;
 		}
-		if (fd >= 0) {
+		if (fd >= 0)
 			close(fd);
+		/* Also when the open failed: a file system without O_DIRECT
+		 * (ramfs) creates the file, then refuses the open with EINVAL.
+		 * The name is ours alone, so removing it is safe either way. */
+		if (fd >= 0 || rc == -EINVAL)
 			unlinkat(tmpfd, name, 0);
-		}
 		if (rc != -EINVAL)
 			return rc;
 		*direct = false; /* the file system does not take it: write buffered */

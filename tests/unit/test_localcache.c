@@ -537,6 +537,41 @@ static void test_write_modes(void **state)
 	}
 }
 
+/* A file system that refuses O_DIRECT (ramfs: EINVAL at open, after
+ * creating the file): the first store falls back to a buffered write,
+ * direct writes are off for the cache from then on, and nothing is lost or
+ * counted as an error. */
+static void test_direct_refused(void **state)
+{
+	fx *f = *state;
+	const uint32_t ps = 1u << 20;
+	src big = {.size = 3ull * ps, .seed = 24};
+	lc_options o = opts(f, 64ull << 20, ps);
+	lc_cache *c;
+	lc_key k;
+
+	if (mount("ramfs", f->dir, "ramfs", 0, "mode=0755") != 0)
+		skip(); /* not root */
+	f->mounted = true;
+	assert_false(dir_takes_o_direct(f));
+	c = open_ok(&o);
+	assert_true(stats(c).direct_write);
+	lc_make_key(&k, "big", "v");
+	for (uint64_t i = 0; i < 3; i++)
+		get_check(c, &k, i, &big, ps, false);
+	assert_false(stats(c).direct_write);
+	assert_int_equal(stats(c).pages, 3);
+	assert_int_equal(stats(c).store_errors, 0);
+	assert_int_equal(atomic_load(&n_errors), 0);
+	lc_close(c);
+	c = open_ok(&o);
+	assert_int_equal(stats(c).restored_pages, 3);
+	for (uint64_t i = 0; i < 3; i++)
+		get_check(c, &k, i, &big, ps, true);
+	assert_int_equal(stats(c).checksum_failures, 0);
+	lc_close(c);
+}
+
 static void test_fetch_error_passed_through(void **state)
 {
 	fx *f = *state;
@@ -1565,6 +1600,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sizes_hit_miss, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_default_page_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_modes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_direct_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_error_passed_through, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cap_holds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lru_order, setup, teardown),
