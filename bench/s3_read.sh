@@ -203,7 +203,7 @@ base_small() { # files/s of curl's READERS-way GETs of small/, after listing it
 }
 # The same GETs SigV4-signed, as every client's are: s3rver parses the
 # Authorization header of a signed request, which costs its one JavaScript
-# thread (the bottleneck here) some 10 % more per GET. A second baseline,
+# thread (the bottleneck here) about 7 % more per GET. A second baseline,
 # for scale; the target's ratio is to the unsigned one.
 base_small_signed() {
 	drop_caches
