@@ -337,8 +337,10 @@ static char *build_url(s3_client *c, const s3_req *q)
 
 enum outcome { DONE, RETRY, FAIL };
 
-/* One attempt. Returns what to do next; *err is the errno for FAIL. */
-static enum outcome attempt_once(s3_client *c, const s3_req *q, s3_resp *r, const char *url, int *err)
+/* One attempt, of at most timeout_ms. Returns what to do next; *err is the
+ * errno for FAIL. */
+static enum outcome attempt_once(s3_client *c, const s3_req *q, s3_resp *r, const char *url,
+				 long timeout_ms, int *err)
 {
 	struct curl_slist *hdrs = NULL, *tmp;
 	char range[80], ifm[128];
@@ -384,9 +386,13 @@ static enum outcome attempt_once(s3_client *c, const s3_req *q, s3_resp *r, cons
 	SET(CURLOPT_TCP_NODELAY, 1L);
 	SET(CURLOPT_BUFFERSIZE, 512L * 1024);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
-	/* A transfer that moves no byte for stall_s seconds fails (and is retried). */
+	/* A transfer that moves no byte for stall_s seconds fails (and is
+	 * retried). One that trickles a byte now and then is cut by the
+	 * request's time budget instead: without it, a server sending a few
+	 * bytes a second held a read for days. */
 	SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
 	SET(CURLOPT_LOW_SPEED_TIME, c->stall_s);
+	SET(CURLOPT_TIMEOUT_MS, timeout_ms);
 	SET(CURLOPT_HEADERFUNCTION, header_cb);
 	SET(CURLOPT_HEADERDATA, &a);
 	SET(CURLOPT_WRITEFUNCTION, write_cb);
@@ -514,7 +520,11 @@ int s3_perform(s3_client *c, const s3_req *q, s3_resp *r)
 	if (!url)
 		return -ENOMEM;
 	for (unsigned attempt = 0;; attempt++) {
-		enum outcome o = attempt_once(c, q, r, url, &err);
+		/* Every attempt gets what is left of the budget (a second at
+		 * least), so a request ends within retry_budget + 1 s. */
+		double left = c->retry_budget - (now_s() - start);
+		long timeout_ms = left < 1 ? 1000 : (long)(left * 1000);
+		enum outcome o = attempt_once(c, q, r, url, timeout_ms, &err);
 		double sleep_s;
 
 		if (o == DONE) {

@@ -6,6 +6,8 @@ N times (None: forever). Actions:
   ("reset",)                 close the connection with a TCP RST
   ("stall", seconds)         send nothing for that long, then close
   ("truncate",)              forward, but cut the body in half and close
+  ("trickle", seconds)       forward, but send the body a byte every that
+                             many seconds (a server too slow to be a stall)
   ("body", bytes)            answer 200 with this body (canned listings)
   ("norange",)               forward without the Range header (a server that
                              answers every ranged GET with the whole object)
@@ -121,6 +123,16 @@ class FaultProxy:
                     self.wfile.write(data[:len(data) // 2])
                     self.wfile.flush()
                     self.close_connection = True
+                    return
+                if action[0] == "trickle":
+                    self.close_connection = True
+                    for i in range(len(data)):
+                        try:
+                            self.wfile.write(data[i:i + 1])
+                            self.wfile.flush()
+                        except OSError:
+                            return  # dorafs hung up
+                        time.sleep(action[1])
                     return
                 self.wfile.write(data)
 

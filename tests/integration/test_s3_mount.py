@@ -399,6 +399,37 @@ class S3FaultTest(S3Base):
             self.assertLess(time.time() - t0, 15)
             self.assertGreaterEqual(self.ufs_stats(m)["failed_requests"], 1)
 
+    def test_trickling_server_is_eio_within_the_budget(self):
+        # A byte every 0.3 s is never a stall (stall_timeout counts seconds
+        # without any byte), so only the request's time budget ends it: a
+        # 1 MiB page would otherwise take days.
+        self.server.put(self.bucket, "f", rbytes(PAGE, 16))
+        with self.pmount(more="readahead_max=0,direct_io,s3.stall_timeout=2s,"
+                              "s3.retry_budget=3s,s3.max_retries=1") as m:
+            os.listdir(self.mnt)
+            self.proxy.add(("trickle", 0.3), method="GET")
+            t0 = time.time()
+            fd = os.open(os.path.join(self.mnt, "f"), os.O_RDONLY)
+            got = {}
+
+            def read():
+                try:
+                    got["bytes"] = os.pread(fd, 4096, 0)
+                except OSError as e:
+                    got["errno"] = e.errno
+            # On a thread, so that a read that hangs fails the test (and the
+            # mount is still taken down) instead of hanging the suite.
+            t = threading.Thread(target=read, daemon=True)
+            t.start()
+            t.join(30)
+            self.assertFalse(t.is_alive(), "read still blocked after 30 s")
+            os.close(fd)
+            self.assertEqual(got, {"errno": errno.EIO})
+            self.assertLess(time.time() - t0, 15)
+            st = self.ufs_stats(m)
+            self.assertGreaterEqual(st["errors"]["stalled"], 1, st)
+            self.assertGreaterEqual(st["failed_requests"], 1, st)
+
     def test_failure_after_a_good_page_never_truncates_the_file(self):
         # A READ (at most max_read, 1 MiB) spans several pages of 256 KiB;
         # the first page's GET passes, every later one fails for good. The
