@@ -38,7 +38,9 @@ typedef struct entry {
 	int err;               /* 0: attr valid; else a cached -errno */
 	dfs_attr attr;
 	listing *list;         /* directory children, if listed */
-	double born;           /* monotonic seconds of the fetch */
+	double born;           /* monotonic seconds of the attributes' fetch */
+	double list_born;      /* ... and of the listing's: a fresh stat of a
+	                        * folder must not make its old listing fresh */
 	GList link;            /* in the LRU queue; data points to the entry */
 } entry;
 
@@ -83,6 +85,11 @@ static void entry_free(gpointer p)
 static bool fresh(const meta_cache *mc, const entry *e, double now)
 {
 	return mc->expire_s < 0 || now - e->born < mc->expire_s;
+}
+
+static bool fresh_list(const meta_cache *mc, const entry *e, double now)
+{
+	return e->list && (mc->expire_s < 0 || now - e->list_born < mc->expire_s);
 }
 
 /* Called with the lock held. */
@@ -174,7 +181,7 @@ static bool listed_absent(meta_cache *mc, const char *path, double now)
 	if (!parent_of(path, parent, sizeof(parent)))
 		return false;
 	p = g_hash_table_lookup(mc->table, parent);
-	if (!p || p->err || !p->list || !fresh(mc, p, now))
+	if (!p || p->err || !fresh_list(mc, p, now))
 		return false;
 	for (size_t i = 0; i < p->list->n; i++)
 		if (strcmp(p->list->names[i], name) == 0)
@@ -286,7 +293,7 @@ static int mc_list(dfs_source *s, const char *path, dfs_list_cb cb, void *arg)
 
 	pthread_mutex_lock(&mc->lock);
 	e = g_hash_table_lookup(mc->table, path);
-	if (e && e->list && fresh(mc, e, now)) {
+	if (e && fresh_list(mc, e, now)) {
 		l = e->list;
 		atomic_fetch_add(&l->refs, 1);
 		touch(mc, e);
@@ -308,21 +315,22 @@ static int mc_list(dfs_source *s, const char *path, dfs_list_cb cb, void *arg)
 		listing_unref(l);
 		return rc;
 	}
+	now = now_s(); /* the listing is as old as its first page */
 	l = fetch_listing(mc, path, cb, arg, &rc);
 	if (!l)
 		return rc;
 	if (!know_dir)
 		know_dir = dfs_stat(s->inner, path, &dir_attr) == 0;
-	now = now_s();
 	pthread_mutex_lock(&mc->lock);
 	if (know_dir) {
 		/* The entries' attributes went in as they came (collect_cb). */
-		e = upsert(mc, path, now);
+		e = upsert(mc, path, now_s());
 		if (e) {
 			e->err = 0;
 			e->attr = dir_attr;
 			listing_unref(e->list);
 			e->list = l;
+			e->list_born = now;
 			atomic_fetch_add(&l->refs, 1);
 		}
 	}

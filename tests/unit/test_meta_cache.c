@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <errno.h>
 #include <stdio.h>
@@ -13,11 +14,13 @@
 
 #include "meta_cache.h"
 
-/* A folder "/d" with files "/d/a" (size 1) and "/d/b" (size 2); "/f" (size 3). */
+/* A folder "/d" with files "/d/a" (size 1) and "/d/b" (size 2), and
+ * "/d/c" (size 4) once with_c is set; "/f" (size 3). */
 typedef struct fake {
 	dfs_source base;
 	int stats, lists;
 	uint64_t f_size;
+	bool with_c;
 } fake;
 
 static int fake_stat(dfs_source *s, const char *path, dfs_attr *out)
@@ -35,6 +38,8 @@ static int fake_stat(dfs_source *s, const char *path, dfs_attr *out)
 		out->size = 1;
 	else if (strcmp(path, "/d/b") == 0)
 		out->size = 2;
+	else if (strcmp(path, "/d/c") == 0 && f->with_c)
+		out->size = 4;
 	else if (strcmp(path, "/f") == 0)
 		out->size = f->f_size;
 	else
@@ -55,7 +60,10 @@ static int fake_list(dfs_source *s, const char *path, dfs_list_cb cb, void *arg)
 	if ((rc = cb(arg, "a", &a)))
 		return rc;
 	a.size = 2;
-	return cb(arg, "b", &a);
+	if ((rc = cb(arg, "b", &a)) || !f->with_c)
+		return rc;
+	a.size = 4;
+	return cb(arg, "c", &a);
 }
 
 static const dfs_source_ops fake_ops = { .name = "fake", .stat = fake_stat, .list = fake_list };
@@ -123,6 +131,31 @@ static void test_expiry(void **state)
 	mc->ops->destroy(mc);
 }
 
+/* A folder's attributes and its listing expire apart: the stat before
+ * every opendir, which refreshes the attributes, once kept an expired
+ * listing fresh forever (new objects never showed, and were ENOENT). */
+static void test_fresh_stat_does_not_refresh_listing(void **state)
+{
+	fake f = { .base.ops = &fake_ops, .f_size = 3 };
+	dfs_source *mc = dfs_meta_cache_new(&f.base, 100, 0.3);
+	dfs_attr a;
+	uint64_t sum = 0;
+
+	(void)state;
+	assert_int_equal(dfs_list(mc, "/d", count_cb, &sum), 0);
+	assert_int_equal(sum, 3);
+	f.with_c = true;
+	usleep(350000);
+	assert_int_equal(dfs_stat(mc, "/d", &a), 0); /* attributes fetched anew */
+	assert_int_equal(dfs_stat(mc, "/d/c", &a), 0);
+	assert_int_equal(a.size, 4);
+	sum = 0;
+	assert_int_equal(dfs_list(mc, "/d", count_cb, &sum), 0);
+	assert_int_equal(sum, 7);
+	assert_int_equal(f.lists, 2);
+	mc->ops->destroy(mc);
+}
+
 static void test_bound_evicts_least_recent(void **state)
 {
 	fake f = { .base.ops = &fake_ops, .f_size = 3 };
@@ -148,6 +181,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_positive_negative_and_listing),
 		cmocka_unit_test(test_expiry),
+		cmocka_unit_test(test_fresh_stat_does_not_refresh_listing),
 		cmocka_unit_test(test_bound_evicts_least_recent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
