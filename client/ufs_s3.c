@@ -316,6 +316,9 @@ static int s3_list(dfs_source *src, const char *path, dfs_list_cb cb, void *arg)
 	s3_source *s = (s3_source *)src;
 	list_scan ls = { .s = s };
 	char *prefix = dir_prefix_of(s, path), *token = NULL;
+	/* Every continuation token of this listing: a server that hands one
+	 * out twice would otherwise keep us listing forever. */
+	GHashTable *tokens = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	bool truncated = true;
 	dfs_attr da;
 	int rc = 0;
@@ -336,6 +339,15 @@ static int s3_list(dfs_source *src, const char *path, dfs_list_cb cb, void *arg)
 		token = next;
 		if (rc < 0)
 			goto out;
+		if (truncated) {
+			if (g_hash_table_contains(tokens, token)) {
+				fprintf(stderr, "dorafs: s3: LIST of '%s' returned a continuation token "
+					"it had already returned; the listing fails instead of looping\n", prefix);
+				rc = -EIO;
+				goto out;
+			}
+			g_hash_table_add(tokens, g_strdup(token));
+		}
 		if (!ls.any)
 			continue; /* nothing to hand on, and maybe not a folder at all */
 		rc = flush_page(&ls, cb, arg);
@@ -350,6 +362,7 @@ static int s3_list(dfs_source *src, const char *path, dfs_list_cb cb, void *arg)
 out:
 	free(token);
 	free(prefix);
+	g_hash_table_destroy(tokens);
 	g_hash_table_destroy(ls.seen);
 	g_ptr_array_unref(ls.page_dirs);
 	g_ptr_array_unref(ls.page_files);

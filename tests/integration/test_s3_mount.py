@@ -552,6 +552,19 @@ class S3FaultTest(S3Base):
             with self.assertRaises(FileNotFoundError):
                 os.stat(os.path.join(self.mnt, "a", "..", "..", "etc"))
 
+    def test_repeated_continuation_token_is_eio_not_a_loop(self):
+        self.server.put(self.bucket, "loop/x", b"1")
+        with self.pmount() as m:
+            xml = ('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><IsTruncated>true</IsTruncated>'
+                   '<NextContinuationToken>T</NextContinuationToken>'
+                   '<Contents><Key>loop/x</Key><Size>1</Size><ETag>"e"</ETag></Contents></ListBucketResult>')
+            # Every full page of loop/, the first and each continuation.
+            self.proxy.add(("body", xml.encode()), path_contains="max-keys=1000&prefix=loop%2F")
+            with self.assertRaises(OSError) as cm:
+                os.listdir(os.path.join(self.mnt, "loop"))
+            self.assertEqual(cm.exception.errno, errno.EIO)
+            self.assertLessEqual(self.proxy.faults, 2)  # the first page and one repeat
+
     def test_overwritten_object_never_yields_mixed_bytes(self):
         old, new = rbytes(4 * PAGE, 10), rbytes(4 * PAGE, 11)
         self.server.put(self.bucket, "f", old)
