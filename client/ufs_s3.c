@@ -408,12 +408,12 @@ fail:
 	return rc;
 }
 
-static void report_stale(s3_source *s, s3_handle *h)
+static void report_stale(s3_source *s, s3_handle *h, bool gone)
 {
 	atomic_fetch_add(&s->stale_objects, 1);
 	if (!atomic_exchange(&s->stale_logged, true))
-		fprintf(stderr, "dorafs: s3: '%s' changed while open (ETag is no longer %s); "
-			"reads of it fail until it is reopened (logged once)\n", h->key, h->base.attr.version);
+		fprintf(stderr, "dorafs: s3: '%s' %s while open; reads of it fail until it is "
+			"reopened (logged once)\n", h->key, gone ? "was deleted" : "changed (new ETag)");
 	if (s->stale_fn)
 		s->stale_fn(s->stale_arg, h->base.path);
 }
@@ -435,8 +435,12 @@ static ssize_t s3_pread(dfs_handle *dh, void *buf, size_t len, uint64_t off)
 		rc = (ssize_t)resp.got;
 	s3_resp_free(&resp);
 	if (rc == -ESTALE) {
-		report_stale(s, h);
+		report_stale(s, h, false);
 		rc = -EIO;
+	} else if (rc == -ENOENT) {
+		/* Deleted since it was opened: the read fails (ENOENT), and the
+		 * cached attributes go, so stat and ls stop showing it. */
+		report_stale(s, h, true);
 	}
 	return rc;
 }

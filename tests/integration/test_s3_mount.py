@@ -565,6 +565,30 @@ class S3FaultTest(S3Base):
             self.assertEqual(cm.exception.errno, errno.EIO)
             self.assertLessEqual(self.proxy.faults, 2)  # the first page and one repeat
 
+    def test_object_deleted_while_cached_is_forgotten_at_the_first_failed_read(self):
+        self.server.put(self.bucket, "d/f", b"hello world")
+        self.server.put(self.bucket, "d/g", b"stays")
+        # Kernel caches off: what stat and ls show is the metadata cache's.
+        with self.pmount(more="attr_timeout=0,entry_timeout=0,readahead_max=0,direct_io") as m:
+            p = os.path.join(self.mnt, "d", "f")
+            self.assertEqual(sorted(os.listdir(os.path.dirname(p))), ["f", "g"])
+            self.server.delete(self.bucket, "d/f")
+            fd = os.open(p, os.O_RDONLY)  # from the cached attributes
+            try:
+                with self.assertRaises(OSError) as cm:
+                    os.pread(fd, 100, 0)
+            finally:
+                os.close(fd)
+            self.assertEqual(cm.exception.errno, errno.ENOENT)
+            # Forgotten: no longer listed or found, and the next open fails
+            # at once instead of failing every read.
+            with self.assertRaises(FileNotFoundError):
+                os.stat(p)
+            self.assertEqual(os.listdir(os.path.dirname(p)), ["g"])
+            with self.assertRaises(FileNotFoundError):
+                open(p, "rb")
+            self.assertEqual(self.ufs_stats(m)["stale_objects"], 1)
+
     def test_overwritten_object_never_yields_mixed_bytes(self):
         old, new = rbytes(4 * PAGE, 10), rbytes(4 * PAGE, 11)
         self.server.put(self.bucket, "f", old)
