@@ -366,6 +366,7 @@ void dfs_config_free(dfs_config *c)
 static int apply_list(dfs_config *c, const char *list, bool skip_conf, char *err, size_t errlen)
 {
 	char *copy = strdup(list), *save = NULL, *item;
+	unsigned n = 0;
 	int rc = 0;
 
 	if (!copy) {
@@ -374,10 +375,13 @@ static int apply_list(dfs_config *c, const char *list, bool skip_conf, char *err
 	}
 	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(item, '=');
+
+		n++;
 		if (eq)
 			*eq = '\0';
 		if (!*item) {
-			snprintf(err, errlen, "empty option name in '%s'", list);
+			/* Neither the list nor the value: either may hold a secret. */
+			snprintf(err, errlen, "option %u of the list has no name before its '='", n);
 			rc = -1;
 			break;
 		}

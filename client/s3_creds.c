@@ -2,11 +2,16 @@
 #include "s3_creds.h"
 
 #include <ctype.h>
-#include <glib.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CREDS_FILE_MAX (1 << 20) /* a credentials file bigger than this is not one */
 
 static void zfree(char *s)
 {
@@ -26,16 +31,61 @@ void s3_creds_free(s3_creds *c)
 	c->access_key = c->secret_key = c->session_token = c->region = NULL;
 }
 
+/* The whole file in one buffer of its size (wiped by the caller): lines
+ * of any length (session tokens pass 2 KiB), and no copy of a secret left
+ * behind in memory a growing buffer gave back. NULL with errno. */
+static char *slurp(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	int e = 0;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0) {
+		e = errno;
+		goto done;
+	}
+	if (st.st_size > CREDS_FILE_MAX) {
+		e = EFBIG;
+		goto done;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		e = ENOMEM;
+		goto done;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* shrank meanwhile: parse what is there */
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*len = got;
+done:
+	close(fd);
+	if (e) {
+		errno = e;
+		return NULL;
+	}
+	return buf;
+}
+
 int s3_creds_read_file(const char *path, const char *profile, s3_creds *out)
 {
-	FILE *f = fopen(path, "re");
-	char line[2048];
+	size_t len = 0;
+	char *text = slurp(path, &len), *save = NULL, *line;
 	int in_profile = 0, found = 0, rc = 0;
 	char *ak = NULL, *sk = NULL, *tok = NULL;
 
-	if (!f)
+	if (!text)
 		return -errno;
-	while (fgets(line, sizeof(line), f)) {
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *l = g_strstrip(line), *eq, *key, *val, **slot = NULL;
 
 		if (*l == '#' || *l == ';' || *l == '\0')
@@ -72,8 +122,8 @@ int s3_creds_read_file(const char *path, const char *profile, s3_creds *out)
 			break;
 		}
 	}
-	explicit_bzero(line, sizeof(line));
-	fclose(f);
+	explicit_bzero(text, len);
+	free(text);
 	if (rc == 0 && (!found || !ak || !sk))
 		rc = -ENOENT;
 	if (rc < 0) {

@@ -54,6 +54,12 @@ class CliErrorTest(MountTestCase):
     def test_unknown_option(self):
         self.assert_fails(["mount", self.ufs, self.mnt, "-o", "no_such_option=1"], "no_such_option")
 
+    def test_option_without_a_name_does_not_echo_the_list(self):
+        # The list may hold a secret (and so may the nameless value).
+        line = self.assert_fails(["mount", self.ufs, self.mnt, "-o",
+                                  "s3a.secretKey=TOPSECRET123,=ALSOSECRET"], "option 2", "no name")
+        self.assertNotIn("SECRET", line)
+
     def test_bad_size(self):
         self.assert_fails(["mount", self.ufs, self.mnt, "-o",
                            f"local_data_cache={self.cache},local_data_cache_size=12XB"], "12XB",

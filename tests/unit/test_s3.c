@@ -13,6 +13,8 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include <glib.h>
+
 #include "s3_creds.h"
 #include "s3_request.h"
 #include "s3_xml.h"
@@ -202,6 +204,24 @@ static void test_creds_file(void **state)
 	assert_int_equal(s3_creds_read_file(path, "half", &c), -ENOENT);
 	assert_int_equal(s3_creds_read_file(path, "nope", &c), -ENOENT);
 	assert_int_equal(s3_creds_read_file("/nonexistent/x", "default", &c), -ENOENT);
+
+	/* A session token of 2,400 characters (role chaining, session tags),
+	 * CRLF line ends, no newline at the end: read whole. */
+	{
+		char tok[2401], *text;
+
+		memset(tok, 'T', sizeof(tok) - 1);
+		tok[sizeof(tok) - 1] = '\0';
+		tok[1200] = 'M';
+		text = g_strdup_printf("[default]\r\naws_access_key_id=AK\r\naws_session_token = %s\r\n"
+				       "aws_secret_access_key=SK", tok);
+		write_file(path, text);
+		g_free(text);
+		assert_int_equal(s3_creds_read_file(path, "default", &c), 0);
+		assert_string_equal(c.session_token, tok);
+		assert_string_equal(c.secret_key, "SK");
+		s3_creds_free(&c);
+	}
 }
 
 static void test_creds_chain(void **state)
