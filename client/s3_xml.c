@@ -71,11 +71,71 @@ static xmlChar *child_text(xmlNodePtr n, const char *name)
 	return c ? xmlNodeGetContent(c) : NULL;
 }
 
+static int hexval(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/*
+ * A name as S3 sends it with encoding-type=url: %XX escapes, '+' for a
+ * space (what botocore's unquote_plus undoes). Returns a malloc'd string,
+ * or NULL: errno ENOMEM, or EINVAL for a bad escape or an escaped NUL (no
+ * name can hold one).
+ */
+static char *url_decode(const char *in)
+{
+	char *out = malloc(strlen(in) + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (const char *p = in; *p; p++) {
+		if (*p == '+') {
+			*o++ = ' ';
+		} else if (*p == '%') {
+			int hi = hexval((unsigned char)p[1]), lo = hi < 0 ? -1 : hexval((unsigned char)p[2]);
+
+			if (lo < 0 || (hi | lo) == 0) {
+				free(out);
+				errno = EINVAL;
+				return NULL;
+			}
+			*o++ = (char)(hi << 4 | lo);
+			p += 2;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Hand one item on, its name decoded if the page is url-encoded. A name that
+ * does not decode is left out (a server bug, or a NUL): the rest of the
+ * page still lists. */
+static int emit_item(s3_list_item *it, bool encoded, s3_list_item_cb cb, void *arg)
+{
+	char *dec;
+	int rc;
+
+	if (!encoded)
+		return cb(arg, it);
+	dec = url_decode(it->key);
+	if (!dec)
+		return errno == ENOMEM ? -ENOMEM : 0;
+	it->key = dec;
+	rc = cb(arg, it);
+	free(dec);
+	return rc;
+}
+
 int s3_xml_parse_list(const char *buf, size_t len, s3_list_item_cb cb, void *arg,
 		      bool *truncated, char **next_token)
 {
 	xmlDocPtr doc = parse(buf, len);
 	xmlNodePtr root;
+	xmlChar *enc;
+	bool encoded;
 	int rc = 0;
 
 	*truncated = false;
@@ -87,6 +147,12 @@ int s3_xml_parse_list(const char *buf, size_t len, s3_list_item_cb cb, void *arg
 		rc = -EIO;
 		goto out;
 	}
+	/* Looked up first: it may come after the items. Only a server that
+	 * says it encoded names gets them decoded (s3rver ignores the
+	 * request, and its names are sent as they are). */
+	enc = child_text(root, "EncodingType");
+	encoded = enc && strcmp((const char *)enc, "url") == 0;
+	xmlFree(enc);
 	for (xmlNodePtr n = root->children; n && rc == 0; n = n->next) {
 		if (is(n, "IsTruncated")) {
 			xmlChar *t = xmlNodeGetContent(n);
@@ -111,7 +177,7 @@ int s3_xml_parse_list(const char *buf, size_t len, s3_list_item_cb cb, void *arg
 					     .size = size ? strtoull((const char *)size, NULL, 10) : 0,
 					     .mtime_ns = s3_parse_iso8601((const char *)lm), .etag = et };
 			if (key)
-				rc = cb(arg, &it);
+				rc = emit_item(&it, encoded, cb, arg);
 			xmlFree(key);
 			xmlFree(size);
 			xmlFree(etag);
@@ -121,7 +187,7 @@ int s3_xml_parse_list(const char *buf, size_t len, s3_list_item_cb cb, void *arg
 			s3_list_item it = { .key = (const char *)p, .is_prefix = true, .mtime_ns = -1, .etag = "" };
 
 			if (p)
-				rc = cb(arg, &it);
+				rc = emit_item(&it, encoded, cb, arg);
 			xmlFree(p);
 		}
 	}

@@ -124,8 +124,11 @@ static int list_page(s3_source *s, const char *prefix, const char *token, unsign
 
 	*truncated = false;
 	*next = NULL;
+	/* encoding-type=url: a name with a character XML 1.0 cannot carry (a
+	 * control character) comes escaped instead of breaking the whole page.
+	 * Parameters in canonical (sorted) order: curl signs them as given. */
 	if (!ep || (token && !et) ||
-	    asprintf(&query, "%s%s%sdelimiter=%%2F&list-type=2&max-keys=%u&prefix=%s",
+	    asprintf(&query, "%s%s%sdelimiter=%%2F&encoding-type=url&list-type=2&max-keys=%u&prefix=%s",
 		     et ? "continuation-token=" : "", et ? et : "", et ? "&" : "", max_keys, ep) < 0) {
 		free(ep);
 		free(et);
