@@ -24,4 +24,9 @@ char *cli_read_mount_stats(const char *cmd, const char *mp);
 /* Print a one-line error "dorafs <cmd>: <message>" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Overwrite with '*' the value of every secret option (dfs_config_is_secret)
+ * in the -o lists, which point into argv: ps shows argv for the process's
+ * whole life. Call once the options are parsed. */
+void cli_scrub_secrets(char **lists, size_t nlists);
+
 #endif

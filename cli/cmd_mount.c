@@ -155,22 +155,6 @@ static int serve(const dfs_config *cfg, const char *ufs, const char *mp, ready_c
  * argv: /proc/PID/cmdline (ps) of the mount daemon then shows '*'s. The
  * configuration already holds its own copies.
  */
-static void scrub_secrets(char **lists, size_t nlists)
-{
-	static const char *const secret[] = { "s3.secret_key", "s3a.secretKey", "aws_secret_access_key",
-					      "s3.session_token", "aws_session_token" };
-
-	for (size_t i = 0; i < nlists; i++) {
-		for (char *item = lists[i]; item && *item;) {
-			size_t len = strcspn(item, ","), klen = strcspn(item, "=");
-
-			for (size_t k = 0; klen < len && k < sizeof(secret) / sizeof(secret[0]); k++)
-				if (strlen(secret[k]) == klen && strncmp(item, secret[k], klen) == 0)
-					memset(item + klen + 1, '*', len - klen - 1);
-			item += len + (item[len] == ',');
-		}
-	}
-}
 
 /* Parent side of the background start: wait for the child's word. */
 static int wait_child(pid_t pid, int fd, const char *mp)
@@ -259,7 +243,7 @@ int cmd_mount(int argc, char **argv)
 		cli_error("mount", "%s", err);
 		goto out;
 	}
-	scrub_secrets(lists, nlists);
+	cli_scrub_secrets(lists, nlists);
 	rc = 1;
 	/* The daemon runs in "/": resolve everything relative now. */
 	if (dfs_uri_parse(argv[optind], &ufs, err, sizeof(err)) < 0) {

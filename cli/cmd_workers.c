@@ -56,6 +56,7 @@ struct dfs_membership *cli_membership_from_options(const char *cmd, char **lists
 		cli_error(cmd, "%s", err);
 		return NULL;
 	}
+	cli_scrub_secrets(lists, nlists); /* `workers --follow` lives long */
 	m = dfs_membership_new(cfg, err, sizeof(err));
 	if (!m) {
 		cli_error(cmd, "%s", err);

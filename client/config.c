@@ -163,6 +163,19 @@ static const opt_desc *find_option(const char *key)
 	return NULL;
 }
 
+bool dfs_config_is_secret(const char *name)
+{
+	/* By field, so every alias of a secret option counts. */
+	static const size_t secret[] = { OFF(s3_secret_key), OFF(s3_session_token), OFF(etcd_password),
+					 OFF(worker_password) };
+	const opt_desc *o = find_option(name);
+
+	for (size_t i = 0; o && i < sizeof(secret) / sizeof(secret[0]); i++)
+		if (o->offset == secret[i])
+			return true;
+	return false;
+}
+
 int dfs_parse_uint(const char *s, uint64_t *out)
 {
 	char *end;

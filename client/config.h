@@ -113,6 +113,10 @@ int dfs_config_from_options(dfs_config *c, char **lists, size_t nlists, char *er
 /* Print every option with its aliases, default and meaning. */
 void dfs_config_print_help(FILE *out);
 
+/* Whether an option name (or alias) holds a secret: the CLI blanks its value
+ * in argv, so ps does not show it. */
+bool dfs_config_is_secret(const char *name);
+
 /* Value parsers (exposed for tests and fuzzing). Sizes accept B, KB/KiB/K,
  * MB/MiB/M, GB/GiB/G, TB/TiB/T (all powers of 1024, as Alluxio). Durations
  * accept ms, s/sec, m/min, h/hour, d/day; a bare number is seconds. */

@@ -294,7 +294,11 @@ class S3NamespaceTest(S3Base):
 
     def test_secret_given_in_options_is_not_in_ps(self):
         log = os.path.join(self.tmp, "mount.log")
-        with self.smount(more=f"s3a.accessKeyId={ACCESS_KEY},s3a.secretKey=TopSecret456,log_file={log},debug"):
+        # Every secret option, by any alias: not only the S3 ones.
+        secrets = ("TopSecret456", "WorkerPass789", "EtcdPass012")
+        with self.smount(more=f"s3a.accessKeyId={ACCESS_KEY},s3a.secretKey={secrets[0]},"
+                              f"worker_password={secrets[1]},alluxio.etcd.password={secrets[2]},"
+                              f"log_file={log},debug"):
             os.listdir(self.mnt)
             pids = subprocess.run(["pgrep", "-f", f"dorafs mount .* {self.mnt}"], capture_output=True,
                                   text=True).stdout.split()
@@ -302,9 +306,13 @@ class S3NamespaceTest(S3Base):
             for pid in pids:
                 with open(f"/proc/{pid}/cmdline", "rb") as f:
                     cmdline = f.read()
-                self.assertNotIn(b"TopSecret456", cmdline)
+                for secret in secrets:
+                    self.assertNotIn(secret.encode(), cmdline)
+                self.assertIn(b"worker_password=*", cmdline)
         with open(log, errors="replace") as f:
-            self.assertNotIn("TopSecret456", f.read())
+            text = f.read()
+        for secret in secrets:
+            self.assertNotIn(secret, text)
 
 
 class S3FaultTest(S3Base):
