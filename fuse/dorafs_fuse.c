@@ -579,6 +579,9 @@ int dfs_fuse_run(dfs_client *client, const dfs_config *cfg, const char *mountpoi
 	if (!f.inodes || fuse_opt_add_arg(&args, "dorafs") ||
 	    add_opt(&args, "fsname=%s", fsname) || add_opt(&args, "subtype=%s", "dorafs") ||
 	    add_opt(&args, "max_read=%s", num) ||
+	    /* Read-only for the kernel too: statvfs says ST_RDONLY, access(W_OK)
+	     * and every write fail with EROFS before reaching us. */
+	    add_opt(&args, "%s", "ro") ||
 	    (cfg->allow_other && add_opt(&args, "%s", "allow_other")) ||
 	    (cfg->debug && fuse_opt_add_arg(&args, "-d"))) {
 		ready(arg, "out of memory");

@@ -221,6 +221,10 @@ class LocalMountTest(MountTestCase):
                 with self.assertRaises(OSError) as cm:
                     fn()
                 self.assertEqual(cm.exception.errno, errno.EROFS)
+            # Read-only for the kernel too, so tools that ask first get the truth.
+            self.assertTrue(os.statvfs(self.mnt).f_flag & os.ST_RDONLY)
+            self.assertFalse(os.access(os.path.join(self.mnt, "data"), os.W_OK))
+            self.assertTrue(os.access(os.path.join(self.mnt, "data"), os.R_OK))
             self.assertEqual(read_file(os.path.join(self.ufs, "data")), read_file(os.path.join(self.mnt, "data")))
 
     def test_statfs_reports_the_ufs_disk(self):
