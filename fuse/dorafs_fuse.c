@@ -70,8 +70,15 @@ static void to_stat(const fs *f, uint64_t ino, const dfs_attr *a, struct stat *s
 	st->st_blocks = (blkcnt_t)((a->size + 511) / 512);
 	st->st_uid = f->uid;
 	st->st_gid = f->gid;
+	/* Floored: before 1970 C's truncating division gave negative
+	 * nanoseconds, which the kernel clamps (1960-01-01 00:00:00.5 showed
+	 * as 00:00:01.999999999). */
 	st->st_mtim.tv_sec = a->mtime_ns / 1000000000LL;
 	st->st_mtim.tv_nsec = a->mtime_ns % 1000000000LL;
+	if (st->st_mtim.tv_nsec < 0) {
+		st->st_mtim.tv_nsec += 1000000000LL;
+		st->st_mtim.tv_sec--;
+	}
 	st->st_ctim = st->st_mtim;
 	st->st_atim = st->st_mtim;
 }

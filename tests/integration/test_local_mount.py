@@ -227,6 +227,16 @@ class LocalMountTest(MountTestCase):
             self.assertTrue(os.access(os.path.join(self.mnt, "data"), os.R_OK))
             self.assertEqual(read_file(os.path.join(self.ufs, "data")), read_file(os.path.join(self.mnt, "data")))
 
+    def test_mtimes_before_1970_are_exact(self):
+        # 1960-01-01 00:00:00.5 and 1969-12-31 23:59:59.25 UTC, and one after 1970.
+        times = {"old": -315619199_500_000_000, "edge": -750_000_000, "new": 1_700_000_000_123_000_000}
+        for name, ns in times.items():
+            write_random(os.path.join(self.ufs, name), 10)
+            os.utime(os.path.join(self.ufs, name), ns=(ns, ns))
+        with self.mount(self.cache_opts()):
+            for name, ns in times.items():
+                self.assertEqual(os.stat(os.path.join(self.mnt, name)).st_mtime_ns, ns, name)
+
     def test_statfs_reports_the_ufs_disk(self):
         with self.mount(self.cache_opts()):
             a, b = os.statvfs(self.mnt), os.statvfs(self.ufs)
