@@ -31,6 +31,7 @@ typedef struct listing {
 	size_t n;
 	char **names;
 	dfs_attr *attrs;
+	GHashTable *has;       /* the names (not owned): "is it listed?" in O(1) */
 } listing;
 
 typedef struct entry {
@@ -66,6 +67,8 @@ static void listing_unref(listing *l)
 {
 	if (!l || atomic_fetch_sub(&l->refs, 1) != 1)
 		return;
+	if (l->has)
+		g_hash_table_destroy(l->has);
 	for (size_t i = 0; i < l->n; i++)
 		free(l->names[i]);
 	free(l->names);
@@ -181,12 +184,12 @@ static bool listed_absent(meta_cache *mc, const char *path, double now)
 	if (!parent_of(path, parent, sizeof(parent)))
 		return false;
 	p = g_hash_table_lookup(mc->table, parent);
+	/* A hash lookup, not a scan: under the cache's one lock, a scan of a
+	 * 100,000-name folder per stat made stats 5 times slower than with
+	 * no cache at all. */
 	if (!p || p->err || !fresh_list(mc, p, now))
 		return false;
-	for (size_t i = 0; i < p->list->n; i++)
-		if (strcmp(p->list->names[i], name) == 0)
-			return false;
-	return true;
+	return !g_hash_table_contains(p->list->has, name);
 }
 
 static int mc_stat(dfs_source *s, const char *path, dfs_attr *out)
@@ -272,6 +275,9 @@ static listing *fetch_listing(meta_cache *mc, const char *path, dfs_list_cb cb, 
 		l->n = c.names->len;
 		l->names = (char **)g_ptr_array_steal(c.names, NULL);
 		l->attrs = (dfs_attr *)(void *)g_array_steal(c.attrs, NULL);
+		l->has = g_hash_table_new(g_str_hash, g_str_equal);
+		for (size_t i = 0; i < l->n; i++)
+			g_hash_table_add(l->has, l->names[i]);
 	} else {
 		free(l);
 		l = NULL;
