@@ -25,6 +25,7 @@
 #include <json-c/json.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -188,25 +189,30 @@ static ssize_t fb_pread(dfs_handle *dh, void *buf, size_t len, uint64_t off)
 	fb_handle *h = (fb_handle *)dh;
 	fallback_source *f = fs_of(dh->src);
 	dfs_handle *use;
+	bool on_ufs;
 	ssize_t n;
 	int rc;
 
+	/* h->ufs is set once, under the lock, by whichever reader fails over
+	 * first: read it there only (another thread may be setting it). */
 	pthread_mutex_lock(&h->lock);
-	use = h->ufs ? h->ufs : h->worker;
+	on_ufs = h->ufs != NULL;
+	use = on_ufs ? h->ufs : h->worker;
 	pthread_mutex_unlock(&h->lock);
 	n = dfs_pread(use, buf, len, off);
-	if (n >= 0 || use == h->ufs || final_error((int)n)) {
+	if (n >= 0 || on_ufs || final_error((int)n)) {
 		if (n > 0)
-			atomic_fetch_add(use == h->ufs ? &f->ufs_bytes : &f->worker_bytes, (uint64_t)n);
+			atomic_fetch_add(on_ufs ? &f->ufs_bytes : &f->worker_bytes, (uint64_t)n);
 		return n;
 	}
 	atomic_fetch_add(&f->fallbacks, 1);
 	pthread_mutex_lock(&h->lock);
 	rc = switch_to_ufs(f, h);
+	use = h->ufs;
 	pthread_mutex_unlock(&h->lock);
 	if (rc < 0)
 		return rc;
-	n = dfs_pread(h->ufs, buf, len, off);
+	n = dfs_pread(use, buf, len, off);
 	if (n > 0)
 		atomic_fetch_add(&f->ufs_bytes, (uint64_t)n);
 	return n;
