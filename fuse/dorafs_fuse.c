@@ -59,10 +59,28 @@ static fs *fs_of(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
-static void to_stat(const fs *f, uint64_t ino, const dfs_attr *a, struct stat *st)
+/*
+ * The inode number stat and readdir report: a hash of the path, so that a
+ * plain readdir (which looks nothing up) gives each name the same d_ino as
+ * stat's st_ino (ls -i, find -inum, duplicate finders compare them), and it
+ * stays the same across mounts. The FUSE node id is the inode table's.
+ */
+static ino_t path_ino(const char *path)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	if (strcmp(path, "/") == 0)
+		return FUSE_ROOT_ID;
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	h |= 2; /* never 0 (glibc's readdir skips it) nor the root's 1 */
+	return (ino_t)h;
+}
+
+static void to_stat(const fs *f, const char *path, const dfs_attr *a, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->st_ino = ino;
+	st->st_ino = path_ino(path);
 	st->st_mode = a->mode;
 	st->st_nlink = S_ISDIR(a->mode) ? 2 : 1;
 	st->st_size = (off_t)a->size;
@@ -103,7 +121,7 @@ static void fill_entry(fs *f, const char *path, const dfs_attr *a, struct fuse_e
 	e->ino = itab_lookup(f->inodes, path);
 	e->attr_timeout = f->cfg->attr_timeout;
 	e->entry_timeout = f->cfg->entry_timeout;
-	to_stat(f, e->ino, a, &e->attr);
+	to_stat(f, path, a, &e->attr);
 }
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
@@ -181,7 +199,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	to_stat(f, ino, &a, &st);
+	to_stat(f, path, &a, &st);
 	fuse_reply_attr(req, &st, f->cfg->attr_timeout);
 }
 
@@ -211,15 +229,6 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 }
 
 /* A stable, non-zero d_ino for a plain readdir entry (FNV-1a of the name). */
-static ino_t name_ino(const char *name)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	return (ino_t)(h | 1);
-}
-
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi, bool plus)
 {
@@ -251,13 +260,15 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if (plus && !itab_path(f->inodes, ino, dir, sizeof(dir))) {
+	if (!itab_path(f->inodes, ino, dir, sizeof(dir))) {
 		free(buf);
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
 	for (off_t i = off; i < (off_t)listed + 2; i++) {
 		const char *name;
+		char path[PATH_MAX];
+		bool named = false;
 		dfs_attr a;
 		struct stat st;
 		size_t need;
@@ -266,24 +277,22 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		if (i < 2) {
 			name = i == 0 ? "." : "..";
 			st.st_mode = S_IFDIR;
-			st.st_ino = i == 0 ? ino : FUSE_ROOT_ID;
+			st.st_ino = i == 0 ? path_ino(dir) : FUSE_ROOT_ID;
 		} else {
 			dfs_dir_entry(d, (size_t)i - 2, &name, &a);
 			st.st_mode = a.mode;
-			/* Plain readdir does not look entries up, but d_ino must not
-			 * be 0: glibc's readdir skips such entries. */
-			st.st_ino = name_ino(name);
+			/* Plain readdir looks nothing up; d_ino is still what stat
+			 * will say (path_ino), and never 0. */
+			named = dfs_path_child(path, sizeof(path), dir, name) == 0;
+			st.st_ino = path_ino(named ? path : name);
 		}
 		if (!plus) {
 			need = fuse_add_direntry(req, buf + used, size - used, name, &st, i + 1);
 		} else {
 			struct fuse_entry_param e;
-			char path[PATH_MAX];
 
 			memset(&e, 0, sizeof(e));
 			if (i >= 2) {
-				bool named = dfs_path_child(path, sizeof(path), dir, name) == 0;
-
 				/* Reserve space first: a looked-up entry must reach the kernel. */
 				e.attr = st;
 				need = fuse_add_direntry_plus(req, NULL, 0, name, &e, i + 1);

@@ -227,6 +227,27 @@ class LocalMountTest(MountTestCase):
             self.assertTrue(os.access(os.path.join(self.mnt, "data"), os.R_OK))
             self.assertEqual(read_file(os.path.join(self.ufs, "data")), read_file(os.path.join(self.mnt, "data")))
 
+    def test_readdir_inode_numbers_match_stat(self):
+        # The kernel mixes plain and plus readdir (READDIRPLUS_AUTO): plus
+        # at offset 0 and after lookups, plain otherwise. A plain one looks
+        # nothing up, yet its d_ino must be stat's st_ino. Listing whole
+        # before any stat makes every later getdents a plain one.
+        os.makedirs(os.path.join(self.ufs, "a", "b"))
+        for i in range(3000):
+            open(os.path.join(self.ufs, "a", f"f{i}"), "w").close()
+        open(os.path.join(self.ufs, "a", "b", "f0"), "w").close()
+        with self.mount(self.cache_opts()):
+            for _ in range(2):  # a second time, after every name was looked up
+                for d in ("", "a", "a/b"):
+                    with os.scandir(os.path.join(self.mnt, d)) as it:
+                        listed = [(e.path, e.inode()) for e in it]
+                    for path, ino in listed:
+                        self.assertEqual(ino, os.stat(path).st_ino, path)
+            # The same name in two folders is two files.
+            self.assertNotEqual(os.stat(os.path.join(self.mnt, "a", "f0")).st_ino,
+                                os.stat(os.path.join(self.mnt, "a", "b", "f0")).st_ino)
+            self.assertEqual(os.stat(self.mnt).st_ino, 1)
+
     def test_mtimes_before_1970_are_exact(self):
         # 1960-01-01 00:00:00.5 and 1969-12-31 23:59:59.25 UTC, and one after 1970.
         times = {"old": -315619199_500_000_000, "edge": -750_000_000, "new": 1_700_000_000_123_000_000}
