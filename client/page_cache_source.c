@@ -265,6 +265,7 @@ static void pc_stats_json(dfs_source *s, void *obj)
 	ADD("checksum_failures", st.checksum_failures);
 	ADD("stale_drops", st.stale_drops);
 	ADD("store_errors", st.store_errors);
+	ADD("stuck_bytes", st.stuck_bytes);
 	ADD("restored_pages", st.restored_pages);
 	ADD("prefetches", st.prefetches);
 #undef ADD

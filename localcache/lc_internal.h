@@ -123,6 +123,8 @@ typedef struct lc_entry {
 	bool doomed;              /* invalidated while in flight: do not publish */
 	bool stream;              /* in flight: fetched by lc_get for a sequential reader
 	                           * (LC_STREAM), into a page buffer (lc_buf_alloc) */
+	bool stuck;               /* its file could not be removed: the charge stays
+	                           * (the blocks are still on the disk) */
 	void *handoff;            /* LC_GONE, store failed: bytes for the waiters */
 } lc_entry;
 
@@ -158,6 +160,8 @@ struct lc_cache {
 
 	/* space.c */
 	_Atomic uint64_t used;    /* charged: pages, pages evicted but still open, reservations */
+	_Atomic uint64_t stuck_bytes; /* part of used: files that could not be removed */
+	_Atomic bool stuck_logged;
 	_Atomic uint64_t pending; /* reserved, not yet on disk */
 	_Atomic uint64_t eff_cap; /* min(capacity, what the floor allows) */
 	_Atomic uint64_t written; /* bytes stored since the last statvfs */
@@ -211,6 +215,8 @@ void ix_touch(lc_cache *c, lc_shard *s, lc_entry *e);
 /* Take e out of the index (and unlink its file if it was READY). The index's
  * reference is returned to the caller, who must ix_unref it after unlocking. */
 void ix_remove(lc_cache *c, lc_shard *s, lc_entry *e, bool unlink_file);
+/* An entry's file could not be removed (errno says why): keep its charge. */
+void ix_file_stuck(lc_cache *c, lc_entry *e, const char *name);
 /* Not under any shard lock. */
 void ix_ref(lc_entry *e);
 void ix_unref(lc_entry *e);

@@ -139,6 +139,7 @@ typedef struct lc_stats {
 	uint64_t stale_drops;      /* pages dropped because their version changed */
 	uint64_t store_errors;     /* pages that could not be written */
 	uint64_t restored_pages;   /* pages found on disk at open */
+	uint64_t stuck_bytes;      /* charged for page files that could not be removed */
 	uint64_t prefetches;       /* stored pages the kernel was asked to read ahead */
 	bool degraded;             /* the disk refused writes: serving without storing */
 	bool direct_write;         /* page files are written with O_DIRECT */

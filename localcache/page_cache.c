@@ -293,7 +293,8 @@ static bool finish_inflight(lc_cache *c, lc_shard *s, lc_entry *e, bool stored,
 			/* Invalidated while we wrote: our name, our file to remove. */
 			char name[LC_NAME_MAX];
 			pf_page_name(&e->pk, name);
-			unlinkat(c->rootfd, name, 0);
+			if (unlinkat(c->rootfd, name, 0) < 0 && errno != ENOENT)
+				ix_file_stuck(c, e, name);
 		}
 		ix_remove(c, s, e, false);
 		e->err = err;
@@ -648,6 +649,7 @@ void lc_get_stats(lc_cache *c, lc_stats *out)
 	out->fetches = atomic_load(&c->fetches);
 	out->store_errors = atomic_load(&c->store_errors);
 	out->restored_pages = atomic_load(&c->restored);
+	out->stuck_bytes = atomic_load(&c->stuck_bytes);
 	out->prefetches = atomic_load(&c->prefetches);
 	out->degraded = atomic_load(&c->degraded);
 	out->direct_write = atomic_load(&c->direct);

@@ -165,6 +165,22 @@ void ix_touch(lc_cache *c, lc_shard *s, lc_entry *e)
 		publish_tail(s);
 }
 
+void ix_file_stuck(lc_cache *c, lc_entry *e, const char *name)
+{
+	/* Releasing the charge would let new pages fill the cap on top of a
+	 * file still on the disk (a read-only or failing disk; after a
+	 * remount read-write the cap was exceeded twice over). The charge is
+	 * kept for the daemon's life; a restart finds and indexes the file. */
+	int err = errno;
+
+	e->stuck = true;
+	atomic_fetch_add(&c->stuck_bytes, e->charge);
+	if (!atomic_exchange(&c->stuck_logged, true))
+		lc_logf(c, LOG_WARNING, "%s: cannot remove page file %s (%s): its bytes stay charged "
+			"to the cap until a restart (stat stuck_bytes; logged once)", c->dir, name,
+			g_strerror(err));
+}
+
 void ix_remove(lc_cache *c, lc_shard *s, lc_entry *e, bool unlink_file)
 {
 	g_hash_table_remove(s->map, &e->pk);
@@ -179,7 +195,7 @@ void ix_remove(lc_cache *c, lc_shard *s, lc_entry *e, bool unlink_file)
 			 * may publish a new page under this name, which an unlink done
 			 * later would destroy. ENOENT just means someone beat us. */
 			if (unlinkat(c->rootfd, name, 0) < 0 && errno != ENOENT)
-				lc_logf(c, LOG_DEBUG, "unlink %s: %s", name, g_strerror(errno));
+				ix_file_stuck(c, e, name);
 		}
 	}
 	e->state = LC_GONE;
@@ -196,7 +212,7 @@ void ix_unref(lc_entry *e)
 		return;
 	/* Last holder: the page's file is closed everywhere, its blocks are
 	 * free now, so its charge may go. */
-	if (e->charge)
+	if (e->charge && !e->stuck)
 		sp_release(e->cache, e->charge);
 	free(e->handoff);
 	free(e);

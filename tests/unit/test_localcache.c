@@ -1224,6 +1224,40 @@ static void test_read_only(void **state)
 	lc_close(c);
 }
 
+/* Page files that cannot be removed (the disk went read-only) keep their
+ * charge: once the disk takes writes again, new pages must not fill the cap
+ * on top of them (found by review: the disk held twice the cap). */
+static void test_unremovable_files_keep_their_charge(void **state)
+{
+	fx *f = *state;
+
+	if (!mount_tmpfs(f, "64m"))
+		skip();
+	uint64_t cap = 8 * page_charge(f, PS);
+	lc_options o = opts(f, cap, PS);
+	lc_cache *c = open_ok(&o);
+	src a = {.size = 8ull * PS, .seed = 31}, b = {.size = 8ull * PS, .seed = 32};
+	lc_key ka, kb;
+
+	lc_make_key(&ka, "A", "v");
+	lc_make_key(&kb, "B", "v");
+	for (uint64_t i = 0; i < 8; i++)
+		get_check(c, &ka, i, &a, PS, false);
+	assert_int_equal(mount("tmpfs", f->dir, "tmpfs", MS_REMOUNT | MS_RDONLY, NULL), 0);
+	lc_invalidate_file(c, &ka);
+	assert_int_equal(stats(c).pages, 0);
+	assert_true(stats(c).stuck_bytes == cap);
+	assert_int_equal(atomic_load(&n_warnings), 1); /* logged once, not per file */
+	assert_int_equal(mount("tmpfs", f->dir, "tmpfs", MS_REMOUNT, "size=64m"), 0);
+	for (int round = 0; round < 2; round++)
+		for (uint64_t i = 0; i < 8; i++) {
+			get_check(c, &kb, i, &b, PS, false); /* nothing fits beside the stuck files */
+			assert_true(stats(c).used_bytes <= cap);
+			assert_true(du_files(f->cache) <= cap);
+		}
+	lc_close(c);
+}
+
 /* A failing folder without mounting: the temp folder vanishes under the cache. */
 static void test_tmp_dir_gone(void **state)
 {
@@ -1601,6 +1635,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_default_page_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direct_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unremovable_files_keep_their_charge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_error_passed_through, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cap_holds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lru_order, setup, teardown),
