@@ -12,7 +12,8 @@
  *   slowread PATH                          read 256 KiB, print STARTED, wait for a
  *                                          line on stdin, then read the rest
  *   stat2 PATH                             stat, print READY, wait for a line on
- *                                          stdin, stat again (same connection)
+ *                                          stdin, stat again (same connection;
+ *                                          retried while ETRYOTHER, up to 20 s)
  *   read2 PATH LOCALFILE                   the same with `read`
  *   bench PATH LOCALFILE SECONDS           ReadBlock MB/s vs a plain gRPC stream of
  *                                          the same cached bytes (and vs pread of
@@ -634,7 +635,13 @@ int main(int argc, char **argv)
 		if (!fgets(line, sizeof(line), stdin))
 			goto out;
 		t0 = now_s();
-		rc = dfs_stat(src, argv[i], &a);
+		/* A worker that was just restarted may still be inside gRPC's
+		 * reconnect backoff of this channel (1 s, growing 1.6x per failed
+		 * attempt while it was down): calls then fail at once with
+		 * ETRYOTHER, which a mount answers from the UFS. What is tested
+		 * here is the handshake once the worker is reached. */
+		while ((rc = dfs_stat(src, argv[i], &a)) == -DFS_ETRYOTHER && now_s() - t0 < 20)
+			usleep(100 * 1000);
 		ret = rc < 0 ? fail(rc, NULL, t0) : (printf("OK size=%" PRIu64 "\n", a.size), 0);
 	} else if (strcmp(cmd, "read2") == 0) {
 		char line[16];
