@@ -255,10 +255,10 @@ char *dfs_client_stats_json(dfs_client *c)
 	return text;
 }
 
-int dfs_client_statfs(dfs_client *c, uint64_t *total, uint64_t *avail, uint64_t *files)
+int dfs_client_statfs(dfs_client *c, dfs_fs_usage *out)
 {
 	if (c->ufs->ops->statfs)
-		return c->ufs->ops->statfs(c->ufs, total, avail, files);
+		return c->ufs->ops->statfs(c->ufs, out);
 	return -ENOSYS;
 }
 

@@ -29,7 +29,7 @@ dfs_dir_lister *dfs_client_dirs(dfs_client *c);
 char *dfs_client_stats_json(dfs_client *c);
 
 /* statfs figures of the mount: from the UFS, or the cache disk. */
-int dfs_client_statfs(dfs_client *c, uint64_t *total, uint64_t *avail, uint64_t *files);
+int dfs_client_statfs(dfs_client *c, dfs_fs_usage *out);
 
 /* Forget cached metadata of path (NULL: all). */
 void dfs_client_invalidate(dfs_client *c, const char *path);

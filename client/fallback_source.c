@@ -229,13 +229,13 @@ static void fb_close(dfs_handle *dh)
 	free(h);
 }
 
-static int fb_statfs(dfs_source *s, uint64_t *total, uint64_t *avail, uint64_t *files)
+static int fb_statfs(dfs_source *s, dfs_fs_usage *out)
 {
 	fallback_source *f = fs_of(s);
 
 	if (!f->ufs->ops->statfs)
 		return -ENOSYS;
-	return f->ufs->ops->statfs(f->ufs, total, avail, files);
+	return f->ufs->ops->statfs(f->ufs, out);
 }
 
 static void fb_stats_json(dfs_source *s, void *obj)

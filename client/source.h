@@ -74,6 +74,12 @@ struct dfs_handle {
 	char *path;
 };
 
+/* What statfs reports of a backing store. */
+typedef struct dfs_fs_usage {
+	uint64_t total, avail;    /* bytes */
+	uint64_t files, ffree;    /* inodes: all, free */
+} dfs_fs_usage;
+
 typedef struct dfs_source_ops {
 	const char *name;
 	int (*stat)(dfs_source *s, const char *path, dfs_attr *out);
@@ -86,8 +92,8 @@ typedef struct dfs_source_ops {
 	/* Optional zero-copy read; NULL means "pread into a buffer". */
 	int (*read_segs)(dfs_handle *h, size_t len, uint64_t off, dfs_readbuf *out);
 	void (*close)(dfs_handle *h);
-	/* Optional: bytes and files of the backing store (statfs). */
-	int (*statfs)(dfs_source *s, uint64_t *total, uint64_t *avail, uint64_t *files);
+	/* Optional: space and inodes of the backing store (statfs). */
+	int (*statfs)(dfs_source *s, dfs_fs_usage *out);
 	/* Append "name": {...} JSON members describing this layer's counters
 	 * (no enclosing braces); optional. */
 	void (*stats_json)(dfs_source *s, void *json_object);

@@ -173,16 +173,17 @@ static void local_close(dfs_handle *dh)
 	free(h);
 }
 
-static int local_statfs(dfs_source *s, uint64_t *total, uint64_t *avail, uint64_t *files)
+static int local_statfs(dfs_source *s, dfs_fs_usage *out)
 {
 	local_source *ls = (local_source *)s;
 	struct statvfs sv;
 
 	if (fstatvfs(ls->root_fd, &sv) < 0)
 		return -errno;
-	*total = (uint64_t)sv.f_blocks * sv.f_frsize;
-	*avail = (uint64_t)sv.f_bavail * sv.f_frsize;
-	*files = (uint64_t)sv.f_files - sv.f_ffree;
+	out->total = (uint64_t)sv.f_blocks * sv.f_frsize;
+	out->avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	out->files = sv.f_files;
+	out->ffree = sv.f_favail;
 	return 0;
 }
 

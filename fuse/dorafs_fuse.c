@@ -436,22 +436,24 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	fs *f = fs_of(req);
 	struct statvfs sv;
-	uint64_t total, avail, files;
+	dfs_fs_usage u;
 	const unsigned long bsize = 4096;
 
 	(void)ino;
 	memset(&sv, 0, sizeof(sv));
-	if (dfs_client_statfs(f->client, &total, &avail, &files) < 0) {
-		/* Object stores have no size: report a large, stable figure as Alluxio does. */
-		total = avail = 1ULL << 50;
-		files = 0;
+	if (dfs_client_statfs(f->client, &u) < 0) {
+		/* Object stores have no size: report a large, stable figure as
+		 * Alluxio does; no inode figures (df -i shows none). */
+		u = (dfs_fs_usage){ .total = 1ULL << 50, .avail = 1ULL << 50 };
 	}
 	sv.f_bsize = bsize;
 	sv.f_frsize = bsize;
-	sv.f_blocks = total / bsize;
-	sv.f_bfree = avail / bsize;
-	sv.f_bavail = avail / bsize;
-	sv.f_files = files;
+	sv.f_blocks = u.total / bsize;
+	sv.f_bfree = u.avail / bsize;
+	sv.f_bavail = u.avail / bsize;
+	sv.f_files = u.files;
+	sv.f_ffree = u.ffree;
+	sv.f_favail = u.ffree;
 	sv.f_namemax = NAME_MAX_LEN;
 	fuse_reply_statfs(req, &sv);
 }

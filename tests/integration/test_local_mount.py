@@ -263,6 +263,11 @@ class LocalMountTest(MountTestCase):
             a, b = os.statvfs(self.mnt), os.statvfs(self.ufs)
             self.assertEqual(a.f_blocks * a.f_frsize // MiB, b.f_blocks * b.f_frsize // MiB)
             self.assertEqual(a.f_namemax, 255)
+            # Inodes: all and free, as the UFS disk has them (df -i once
+            # showed the used count as the total, and none free).
+            self.assertEqual(a.f_files, b.f_files)
+            self.assertGreater(a.f_ffree, 0)
+            self.assertLess(abs(a.f_ffree - b.f_favail), 1000)
 
     def test_concurrent_misses_cause_one_ufs_read_per_page(self):
         write_random(os.path.join(self.ufs, "data"), 4 * MiB)
