@@ -467,8 +467,16 @@ static int get_page(lc_cache *c, const lc_key *key, uint64_t index, unsigned fla
 			ix_unref(e);
 			continue;
 		}
+		if (rc && rc != -EMFILE && rc != -ENFILE && rc != -ENOMEM && rc != -EINTR) {
+			/* The file itself is the trouble (EIO, ELOOP, EACCES...):
+			 * drop the page and fetch it anew, rather than fetch
+			 * around it on every read while it holds its charge. */
+			drop_bad(c, s, e, PF_IOERR);
+			ix_unref(e);
+			continue;
+		}
 		if (rc) {
-			/* Cannot open (fd limit...): serve without the cache. */
+			/* Out of descriptors or memory: serve without the cache. */
 			pthread_mutex_unlock(&s->mu);
 			ix_unref(e);
 			if (!fetch)

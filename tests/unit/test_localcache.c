@@ -866,6 +866,30 @@ static void corrupt_case(fx *f, enum damage how)
 
 static void test_corrupt_flip_data(void **state) { corrupt_case(*state, FLIP_DATA); }
 static void test_corrupt_flip_header(void **state) { corrupt_case(*state, FLIP_HEADER); }
+/* A page file that can no longer be opened (here a symlink loop: ELOOP;
+ * a bad disk gives EIO) is dropped and fetched anew, not fetched around on
+ * every read while it holds its charge. */
+static void test_unopenable_page_is_replaced(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 64ull << 20, PS);
+	lc_cache *c = open_ok(&o);
+	src s = {.size = 2ull * PS, .seed = 33};
+	char path[PATH_MAX + 128];
+	lc_key k;
+
+	lc_make_key(&k, "loop", "v");
+	get_check(c, &k, 0, &s, PS, false);
+	page_path(f, &k, 0, PS, path, sizeof(path));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink(path, path), 0);
+	get_check(c, &k, 0, &s, PS, false); /* fetched again, and stored */
+	get_check(c, &k, 0, &s, PS, true);
+	assert_int_equal(stats(c).pages, 1);
+	assert_int_equal(stats(c).store_errors, 0);
+	lc_close(c);
+}
+
 static void test_corrupt_truncate(void **state) { corrupt_case(*state, TRUNCATE_DATA); }
 static void test_corrupt_truncate_header(void **state) { corrupt_case(*state, TRUNCATE_HEADER); }
 static void test_corrupt_grown(void **state) { corrupt_case(*state, GROW); }
@@ -1635,6 +1659,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_default_page_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direct_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unopenable_page_is_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unremovable_files_keep_their_charge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_error_passed_through, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cap_holds, setup, teardown),
