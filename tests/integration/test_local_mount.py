@@ -98,7 +98,14 @@ class LocalMountTest(MountTestCase):
         write_random(os.path.join(self.ufs, "data"), 5 * MiB + 3)
         with self.mount(self.cache_opts()) as m:
             read_file(os.path.join(self.mnt, "data"))
-            s1 = m.stats()
+            # A page is stored after its reply went out: the last stores may
+            # still be under way when the reader has all its bytes.
+            deadline = time.time() + 10
+            while True:
+                s1 = m.stats()
+                if s1["page_cache"]["pages"] == 6 or time.time() > deadline:
+                    break
+                time.sleep(0.05)
             self.assertEqual(s1["ufs"]["bytes"], 5 * MiB + 3)
             self.assertEqual(s1["page_cache"]["pages"], 6)
             read_file(os.path.join(self.mnt, "data"))  # a new open drops the kernel's copy
