@@ -2,6 +2,7 @@
 #include "s3_xml.h"
 
 #include <errno.h>
+#include <glib.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <stdio.h>
@@ -71,42 +72,17 @@ static xmlChar *child_text(xmlNodePtr n, const char *name)
 	return c ? xmlNodeGetContent(c) : NULL;
 }
 
-static int hexval(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /*
  * A name as S3 sends it with encoding-type=url: %XX escapes, '+' for a
- * space (what botocore's unquote_plus undoes). Returns a malloc'd string,
- * or NULL: errno ENOMEM, or EINVAL for a bad escape or an escaped NUL (no
- * name can hold one).
+ * space (what botocore's unquote_plus undoes; a real '+' comes as %2B).
+ * NULL for a bad escape or an escaped NUL (no name can hold one). g_free.
  */
 static char *url_decode(const char *in)
 {
-	char *out = malloc(strlen(in) + 1), *o = out;
+	char *spaced = g_strdelimit(g_strdup(in), "+", ' ');
+	char *out = g_uri_unescape_string(spaced, NULL);
 
-	if (!out)
-		return NULL;
-	for (const char *p = in; *p; p++) {
-		if (*p == '+') {
-			*o++ = ' ';
-		} else if (*p == '%') {
-			int hi = hexval((unsigned char)p[1]), lo = hi < 0 ? -1 : hexval((unsigned char)p[2]);
-
-			if (lo < 0 || (hi | lo) == 0) {
-				free(out);
-				errno = EINVAL;
-				return NULL;
-			}
-			*o++ = (char)(hi << 4 | lo);
-			p += 2;
-		} else {
-			*o++ = *p;
-		}
-	}
-	*o = '\0';
+	g_free(spaced);
 	return out;
 }
 
@@ -122,10 +98,10 @@ static int emit_item(s3_list_item *it, bool encoded, s3_list_item_cb cb, void *a
 		return cb(arg, it);
 	dec = url_decode(it->key);
 	if (!dec)
-		return errno == ENOMEM ? -ENOMEM : 0;
+		return 0;
 	it->key = dec;
 	rc = cb(arg, it);
-	free(dec);
+	g_free(dec);
 	return rc;
 }
 
