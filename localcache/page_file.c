@@ -227,6 +227,25 @@ static int write_buffered(int fd, const unsigned char *hdr, const void *data, si
 	return 0;
 }
 
+/* Write base[done, end) at the same offsets; each write must move a
+ * multiple of unit bytes (a short O_DIRECT write ends on a block; any other
+ * is not resumable with the alignment O_DIRECT needs). */
+static int pwrite_range(int fd, const unsigned char *base, size_t done, size_t end, size_t unit)
+{
+	while (done < end) {
+		ssize_t w = pwrite(fd, base + done, end - done, (off_t)done);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (w == 0 || (size_t)w % unit)
+			return -EIO;
+		done += (size_t)w;
+	}
+	return 0;
+}
+
 /*
  * The blocks holding header and data with one O_DIRECT write, then the tail
  * (under one block) buffered. Why O_DIRECT: a buffered write copies every
@@ -239,39 +258,14 @@ static int write_buffered(int fd, const unsigned char *hdr, const void *data, si
 static int write_direct(int fd, const unsigned char *base, size_t total)
 {
 	size_t head = total / LC_DIO_ALIGN * LC_DIO_ALIGN;
-	size_t done = 0;
-	int fl;
+	int fl, rc = pwrite_range(fd, base, 0, head, LC_DIO_ALIGN);
 
-	while (done < head) {
-		ssize_t w = pwrite(fd, base + done, head - done, (off_t)done);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		/* A short direct write ends on a block; anything else is not
-		 * resumable with the alignment O_DIRECT needs. */
-		if (w == 0 || (size_t)w % LC_DIO_ALIGN)
-			return -EIO;
-		done += (size_t)w;
-	}
-	if (head == total)
-		return 0;
+	if (rc || head == total)
+		return rc;
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_DIRECT) < 0)
 		return -errno;
-	while (done < total) {
-		ssize_t w = pwrite(fd, base + done, total - done, (off_t)done);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (w == 0)
-			return -EIO;
-		done += (size_t)w;
-	}
-	return 0;
+	return pwrite_range(fd, base, head, total, 1);
 }
 
 int pf_write_temp(int tmpfd, const char *name, const lc_header *h,
