@@ -192,7 +192,7 @@ int dfs_client_new(const dfs_config *cfg, const char *ufs_uri, dfs_client **out,
 		}
 		c->top = top = layer;
 	}
-	c->dirs = dfs_dir_lister_new(c->top, 16);
+	c->dirs = dfs_dir_lister_new(c->top, 16, 0);
 	if (!c->dirs) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;

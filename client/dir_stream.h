@@ -17,9 +17,10 @@
 typedef struct dfs_dir_lister dfs_dir_lister;
 typedef struct dfs_dir dfs_dir;
 
-/* Listings of src, at most `threads` running at once. Starts no thread
+/* Listings of src, at most `threads` running at once; batch_wait_ns is
+ * how long dfs_dir_wait waits for a batch (<= 0: 2 ms). Starts no thread
  * until the first dfs_dir_open. NULL when out of memory. */
-dfs_dir_lister *dfs_dir_lister_new(dfs_source *src, unsigned threads);
+dfs_dir_lister *dfs_dir_lister_new(dfs_source *src, unsigned threads, long batch_wait_ns);
 /* Stops listings still running (their handles then end with -ECANCELED)
  * and waits for them. Handles not closed yet stay valid until closed. */
 void dfs_dir_lister_free(dfs_dir_lister *l);
@@ -28,10 +29,12 @@ void dfs_dir_lister_free(dfs_dir_lister *l);
  * missing folder or a refused request fails here: 0, or -errno. */
 int dfs_dir_open(dfs_dir_lister *l, const char *path, dfs_dir **out);
 
-/* Wait until entry i is listed or the listing ended. Returns how many
+/* Wait until entry i is listed or the listing ended; then, if fewer than
+ * i + want are listed and the listing goes on, wait up to the lister's
+ * batch_wait_ns more for them (so that a reply carries a batch, not one entry). Returns how many
  * entries are listed now (more than i, or fewer at the end of the listing),
  * or -errno if the listing failed before reaching entry i. */
-long dfs_dir_wait(dfs_dir *d, size_t i);
+long dfs_dir_wait(dfs_dir *d, size_t i, size_t want);
 
 /* Entry i, which an earlier dfs_dir_wait showed listed. The name stays
  * valid until dfs_dir_close. */

@@ -243,17 +243,15 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	/* Offsets 0 and 1 are "." and ".."; entry i of the listing is offset
-	 * i + 2. Wait for the first entry asked for, then take only what has
-	 * arrived: the kernel hands those to the reader while the rest of the
-	 * folder is still being listed. */
-	if (off >= 2) {
-		listed = dfs_dir_wait(d, (size_t)off - 2);
-		if (listed < 0) {
-			fuse_reply_err(req, (int)-listed);
-			return;
-		}
-	} else {
-		listed = (long)dfs_dir_count(d, NULL);
+	 * i + 2. Wait for the first entry asked for and, briefly, for as many
+	 * as the reply can hold, then take only what has arrived: the kernel
+	 * hands those to the reader while the rest of the folder is still
+	 * being listed. An entry takes at least 32 bytes (plain) or 160
+	 * (plus: fuse_entry_out, the dirent and a short name). */
+	listed = dfs_dir_wait(d, off >= 2 ? (size_t)off - 2 : 0, size / (plus ? 160 : 32));
+	if (listed < 0) {
+		fuse_reply_err(req, (int)-listed);
+		return;
 	}
 	buf = malloc(size);
 	if (!buf) {
