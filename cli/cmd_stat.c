@@ -49,6 +49,8 @@ static void print_human(const char *mp, json_object *o)
 		       (long long)get(o, "page_cache", "hits"), (long long)get(o, "page_cache", "misses"),
 		       (long long)get(o, "page_cache", "evictions"), (long long)get(o, "page_cache", "checksum_failures"),
 		       (long long)get(o, "page_cache", "stale_drops"));
+		printf("             pages written behind the reads %lld, waiting to be written %lld\n",
+		       (long long)get(o, "page_cache", "deferred_stores"), (long long)get(o, "page_cache", "store_queue"));
 		printf("served       %s from cached pages, %s from pages fetched for the read\n",
 		       human(get(o, "page_cache", "bytes_from_cache"), a, sizeof(a)),
 		       human(get(o, "page_cache", "bytes_fetched"), d, sizeof(d)));

@@ -165,6 +165,7 @@ int dfs_client_new(const dfs_config *cfg, const char *ufs_uri, dfs_client **out,
 			.min_free_ratio = cfg->cache_min_free,
 			.verify_every_read = cfg->cache_verify,
 			.buffered_write = !cfg->cache_direct_write,
+			.write_behind = cfg->cache_write_behind,
 			.log = cache_log,
 		};
 		lc_cache *lc;

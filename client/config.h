@@ -20,6 +20,7 @@ typedef struct dfs_config {
 	double cache_min_free;      /* fraction of the cache disk kept free */
 	bool cache_verify;          /* checksum every page hit, not only the first */
 	bool cache_direct_write;    /* page files written with O_DIRECT */
+	uint64_t cache_write_behind; /* bytes of pages queued for the writer threads */
 	/* metadata cache */
 	uint64_t meta_cache_size;   /* entries; 0 disables it */
 	double meta_cache_expire;   /* seconds; < 0: never */

@@ -268,6 +268,8 @@ static void pc_stats_json(dfs_source *s, void *obj)
 	ADD("stuck_bytes", st.stuck_bytes);
 	ADD("restored_pages", st.restored_pages);
 	ADD("prefetches", st.prefetches);
+	ADD("deferred_stores", st.deferred_stores);
+	ADD("store_queue", st.store_queue);
 #undef ADD
 	json_object_object_add(o, "degraded", json_object_new_boolean(st.degraded));
 	json_object_object_add(o, "direct_write", json_object_new_boolean(st.direct_write));

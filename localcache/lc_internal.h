@@ -8,6 +8,8 @@
  *   space.c       the byte cap, the free-space floor, degraded mode
  *   restore.c     folder set-up and the start-up scan
  *   page_cache.c  the lc_* API
+ *   store_queue.c write-behind: pages queued for the writer threads
+ *   prefetch.c    warming stored pages ahead of sequential readers
  *   log.c         logging and clocks
  */
 #ifndef DORAFS_LC_INTERNAL_H
@@ -51,6 +53,9 @@ typedef struct lc_header {
 
 /* Pending prefetch hints; more are dropped (they are only hints). */
 #define LC_PREFETCH_QUEUE 256
+
+/* Writer threads of the write-behind queue (store_queue.c). */
+#define LC_SQ_THREADS 2
 
 void pf_encode_header(const lc_header *h, unsigned char out[LC_HDR_SIZE]);
 /* 0 when buf holds a well-formed header (magic, format, header checksum). */
@@ -126,6 +131,10 @@ typedef struct lc_entry {
 	bool stuck;               /* its file could not be removed: the charge stays
 	                           * (the blocks are still on the disk) */
 	void *handoff;            /* LC_GONE, store failed: bytes for the waiters */
+	void *queued;             /* LC_FETCHING, fetched and waiting for a writer
+	                           * thread (store_queue.c): its len bytes, which
+	                           * readers copy; cleared under the shard lock
+	                           * before the buffer is freed */
 } lc_entry;
 
 typedef struct lc_shard {
@@ -186,6 +195,19 @@ struct lc_cache {
 	pthread_t pf_thread;
 	_Atomic uint64_t prefetches, prefetch_drops;
 
+	/* store_queue.c: pages waiting to be written by the writer threads.
+	 * sq_mu guards the queue, sq_bytes, sq_running, sq_started, sq_stop. */
+	pthread_mutex_t sq_mu;
+	pthread_cond_t sq_cv;      /* a job or sq_stop for the writers */
+	pthread_cond_t sq_idle_cv; /* nothing queued nor being written */
+	GQueue sq_jobs;
+	uint64_t sq_limit;         /* bytes of buffers the queue may hold; 0: off */
+	uint64_t sq_bytes;
+	unsigned sq_running, sq_started;
+	bool sq_stop;
+	pthread_t sq_threads[LC_SQ_THREADS];
+	_Atomic uint64_t deferred_stores;
+
 	/* page_buf.c: freed page buffers kept for reuse, guarded by buf_mu */
 	pthread_mutex_t buf_mu;
 	void *buf_free[LC_BUF_POOL];
@@ -202,6 +224,20 @@ void lc_buf_pool_clear(lc_cache *c); /* at close */
 /* prefetch.c */
 int prefetch_init(lc_cache *c);
 void prefetch_stop(lc_cache *c);
+
+/* store_queue.c. sq_submit: queue the fetched page of in-flight entry e
+ * (the job takes over buf and a reference on e; e->queued must already
+ * point at buf); false when write-behind is off or full, and then the
+ * caller keeps both. sq_stop writes what is queued, then stops. */
+int sq_init(lc_cache *c, uint64_t limit);
+bool sq_submit(lc_cache *c, lc_entry *e, void *buf, uint32_t len);
+void sq_flush(lc_cache *c);
+uint64_t sq_queued(lc_cache *c);
+void sq_stop(lc_cache *c);
+
+/* page_cache.c: store a miss's page (buf, len bytes) and publish it, then
+ * drop a reference on in-flight entry e. The caller still owns buf. */
+void pc_store_fetched(lc_cache *c, lc_entry *e, void *buf, uint32_t len);
 
 lc_shard *ix_shard(lc_cache *c, const lc_pkey *pk);
 int ix_init(lc_shard *s);

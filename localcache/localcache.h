@@ -37,6 +37,9 @@ typedef struct lc_options {
 	                           * cache; default (false): pages of sequential
 	                           * readers (LC_STREAM) of LC_DIRECT_MIN and more go
 	                           * with O_DIRECT where the file system takes it */
+	uint64_t write_behind;    /* bytes of fetched pages that may wait for the
+	                           * cache's own low-priority writer threads; 0:
+	                           * each page is written by the thread releasing it */
 } lc_options;
 
 /* What a page caches: a file (by a 128-bit hash of its URI) at one version. */
@@ -93,9 +96,11 @@ uint32_t lc_page_size(const lc_cache *c);
  * miss, calls fetch(arg, index * page_size, buf, page_size) once, stores the
  * page (evicting least-recently-used pages first to stay under the cap), and
  * returns the fetched bytes in memory. The page file is written when the
- * caller releases the page, so a reader gets its bytes before the cache disk
- * is touched; release promptly. Concurrent misses on the same page wait for
- * the fetch and the store, then read the stored page. If the cache cannot store the
+ * caller releases the page (by a writer thread, later, with write_behind),
+ * so a reader gets its bytes before the cache disk is touched; release
+ * promptly. Concurrent misses on the same page wait for the fetch, then get
+ * the stored page, or a copy of the bytes while they wait to be written
+ * (from_cache false either way until stored). If the cache cannot store the
  * page (disk full, read-only, failing) that failure is logged once, not per
  * call, and the bytes are still returned.
  * Returns 0 or -errno (a fetch error is passed through).
@@ -113,6 +118,10 @@ int lc_lookup(lc_cache *c, const lc_key *key, uint64_t index, lc_page *out);
 int lc_put(lc_cache *c, const lc_key *key, uint64_t index, const void *data, size_t len);
 
 void lc_page_release(lc_page *p);
+
+/* Wait until every page waiting for a writer thread (write_behind) is
+ * written (or failed to be). */
+void lc_flush(lc_cache *c);
 
 /*
  * Hint that page `index` of `key` will be read soon: if it is stored, a
@@ -141,6 +150,8 @@ typedef struct lc_stats {
 	uint64_t restored_pages;   /* pages found on disk at open */
 	uint64_t stuck_bytes;      /* charged for page files that could not be removed */
 	uint64_t prefetches;       /* stored pages the kernel was asked to read ahead */
+	uint64_t deferred_stores;  /* pages handed to the writer threads */
+	uint64_t store_queue;      /* of those, not written yet */
 	bool degraded;             /* the disk refused writes: serving without storing */
 	bool direct_write;         /* page files are written with O_DIRECT */
 } lc_stats;

@@ -82,19 +82,56 @@ static int store_page(lc_cache *c, lc_entry *e, uint64_t version,
 static bool finish_inflight(lc_cache *c, lc_shard *s, lc_entry *e, bool stored,
 			    const void *data, uint32_t len, int err);
 
+void pc_store_fetched(lc_cache *c, lc_entry *e, void *buf, uint32_t len)
+{
+	int rc = store_page(c, e, e->version, buf, len);
+
+	finish_inflight(c, ix_shard(c, &e->pk), e, rc == 0, buf, len, 0);
+	ix_unref(e);
+}
+
+/* Hand the miss's page to the writer threads: true if they took it (with
+ * the buffer and our reference on e). */
+static bool defer_store(lc_cache *c, lc_entry *e, void *buf, uint32_t len)
+{
+	lc_shard *s = ix_shard(c, &e->pk);
+	bool queued;
+
+	if (c->sq_limit == 0)
+		return false; /* off: no need to bother the waiters */
+	/* Before the job exists: a writer clears it when it is done, and must
+	 * not find it set after that. */
+	pthread_mutex_lock(&s->mu);
+	e->queued = buf;
+	e->len = len;
+	if (e->waiters)
+		pthread_cond_broadcast(&s->cv); /* they can copy it now */
+	pthread_mutex_unlock(&s->mu);
+	queued = sq_submit(c, e, buf, len);
+	if (!queued) {
+		pthread_mutex_lock(&s->mu);
+		e->queued = NULL;
+		pthread_mutex_unlock(&s->mu);
+	}
+	return queued;
+}
+
 void lc_page_release(lc_page *p)
 {
 	if (!p)
 		return;
 	if (p->store) {
 		/* The miss's page, after its reader had the bytes: store and
-		 * publish it now (see fetch_and_store). */
+		 * publish it now (see fetch_and_store), or have it stored. */
 		lc_entry *e = p->store;
 		lc_cache *c = e->cache;
-		int rc = store_page(c, e, e->version, p->mem, (uint32_t)p->len);
 
-		finish_inflight(c, ix_shard(c, &e->pk), e, rc == 0, p->mem, (uint32_t)p->len, 0);
-		ix_unref(e);
+		if (p->owner == c && defer_store(c, e, p->mem, (uint32_t)p->len)) {
+			atomic_fetch_sub(&c->pages_out, 1);
+			page_init(p);
+			return;
+		}
+		pc_store_fetched(c, e, p->mem, (uint32_t)p->len);
 	}
 	if (p->fd >= 0)
 		close(p->fd);
@@ -109,6 +146,12 @@ void lc_page_release(lc_page *p)
 		ix_unref(e);
 	}
 	page_init(p);
+}
+
+void lc_flush(lc_cache *c)
+{
+	if (c)
+		sq_flush(c);
 }
 
 /* A page whose bytes are in buf, one of c's page buffers. Counted in
@@ -283,6 +326,7 @@ static bool finish_inflight(lc_cache *c, lc_shard *s, lc_entry *e, bool stored,
 
 	pthread_mutex_lock(&s->mu);
 	e->len = len;
+	e->queued = NULL; /* its buffer is freed once we return */
 	if (stored && !e->doomed) {
 		e->verified = true;
 		e->stamp = lc_wall_s();
@@ -357,12 +401,16 @@ static int wait_inflight(lc_shard *s, lc_entry *e, uint64_t version, lc_page *ou
 
 	ix_ref(e);
 	e->waiters++;
-	while (e->state == LC_FETCHING)
+	while (e->state == LC_FETCHING && !(e->queued && e->version == version))
 		pthread_cond_wait(&s->cv, &s->mu);
 	e->waiters--;
-	/* READY: look again and take the stored page. Another version: look
-	 * again, the page will be dropped as stale. */
-	if (e->state == LC_GONE && e->version == version) {
+	if (e->state == LC_FETCHING) {
+		/* Fetched, waiting for a writer thread: copy the bytes rather
+		 * than wait for a low-priority write. */
+		rc = serve_copy(e->cache, e->queued, e->len, out);
+	} else if (e->state == LC_GONE && e->version == version) {
+		/* READY: look again and take the stored page. Another version:
+		 * look again, the page will be dropped as stale. */
 		if (e->err)
 			rc = e->err;
 		else if (e->handoff)
@@ -659,14 +707,18 @@ void lc_get_stats(lc_cache *c, lc_stats *out)
 	out->restored_pages = atomic_load(&c->restored);
 	out->stuck_bytes = atomic_load(&c->stuck_bytes);
 	out->prefetches = atomic_load(&c->prefetches);
+	out->deferred_stores = atomic_load(&c->deferred_stores);
+	out->store_queue = sq_queued(c);
 	out->degraded = atomic_load(&c->degraded);
 	out->direct_write = atomic_load(&c->direct);
 }
 
 static void cache_free(lc_cache *c)
 {
-	/* First: the prefetch thread reads the index and the root fd. */
+	/* First: the prefetch thread reads the index and the root fd, and
+	 * the writers write into both. */
 	prefetch_stop(c);
+	sq_stop(c);
 	for (unsigned i = 0; i < LC_SHARDS; i++)
 		ix_destroy(c, &c->shards[i]);
 	pthread_mutex_destroy(&c->fs_mu);
@@ -759,6 +811,11 @@ int lc_open(const lc_options *opt, lc_cache **out, char *err, size_t errlen)
 		return -rc;
 	}
 	rc = prefetch_init(c);
+	if (rc == 0) {
+		rc = sq_init(c, opt->write_behind);
+		if (rc)
+			prefetch_stop(c);
+	}
 	if (rc) {
 		pthread_mutex_destroy(&c->buf_mu);
 		pthread_mutex_destroy(&c->fs_mu);

@@ -1650,6 +1650,119 @@ static void test_kill9(void **state)
 	}
 }
 
+/* ---- write-behind (store_queue.c) ---- */
+
+/* Pages wait for the writer threads, are all written by lc_flush, and the
+ * queue never holds more than write_behind bytes of buffers. */
+static void test_write_behind_bounded(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 64ull << 20, PS);
+	o.write_behind = 2 * PS;
+	lc_cache *c = open_ok(&o);
+	src s = {.size = 30ull * PS, .seed = 41};
+	lc_key k;
+
+	lc_make_key(&k, "wb", "1");
+	for (uint64_t i = 0; i < 30; i++) {
+		get_check(c, &k, i, &s, PS, false);
+		assert_true(stats(c).store_queue <= 2);
+	}
+	lc_flush(c);
+	lc_stats st = stats(c);
+	assert_int_equal(st.store_queue, 0);
+	assert_true(st.deferred_stores >= 1);
+	assert_int_equal(st.pages, 30);
+	assert_int_equal(st.used_bytes, 30 * page_charge(f, PS));
+	for (uint64_t i = 0; i < 30; i++)
+		get_check(c, &k, i, &s, PS, true);
+	assert_int_equal(atomic_load(&s.fetches), 30);
+	lc_close(c);
+}
+
+/* Concurrent misses with write-behind: one fetch, every reader the right
+ * bytes (the stored page, or a copy of the queued one), one page stored. */
+static void test_write_behind_concurrent_miss(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 64ull << 20, PS);
+	o.write_behind = 16 * PS;
+	lc_cache *c = open_ok(&o);
+	src s = {.size = 10ull * PS, .seed = 42, .delay_ms = 400};
+	enum { N = 8 };
+	pthread_t t[N];
+	struct racer r[N];
+	pthread_barrier_t go;
+	lc_key k;
+
+	lc_make_key(&k, "race-wb", "v");
+	pthread_barrier_init(&go, NULL, N);
+	for (int i = 0; i < N; i++) {
+		r[i] = (struct racer){.c = c, .k = &k, .s = &s, .index = 3, .go = &go};
+		assert_int_equal(pthread_create(&t[i], NULL, race_get, &r[i]), 0);
+	}
+	for (int i = 0; i < N; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&go);
+	assert_int_equal(atomic_load(&s.fetches), 1);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(r[i].rc, 0);
+		assert_true(r[i].bytes_ok);
+	}
+	lc_flush(c);
+	assert_int_equal(stats(c).pages, 1);
+	get_check(c, &k, 3, &s, PS, true);
+	lc_close(c);
+}
+
+/* lc_close writes what is still queued: the next open finds every page. */
+static void test_write_behind_close_keeps_pages(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 64ull << 20, PS);
+	o.write_behind = 64 * PS;
+	lc_cache *c = open_ok(&o);
+	src s = {.size = 20ull * PS, .seed = 43};
+	lc_key k;
+
+	lc_make_key(&k, "wb-close", "1");
+	for (uint64_t i = 0; i < 20; i++)
+		get_check(c, &k, i, &s, PS, false);
+	lc_close(c);
+	c = open_ok(&o);
+	lc_stats st = stats(c);
+	assert_int_equal(st.restored_pages, 20);
+	for (uint64_t i = 0; i < 20; i++)
+		get_check(c, &k, i, &s, PS, true);
+	lc_close(c);
+}
+
+/* A file invalidated while its pages wait to be written: none is served
+ * or left on disk afterwards. */
+static void test_write_behind_invalidate(void **state)
+{
+	fx *f = *state;
+	lc_options o = opts(f, 64ull << 20, PS);
+	o.write_behind = 64 * PS;
+	lc_cache *c = open_ok(&o);
+	src s = {.size = 20ull * PS, .seed = 44};
+	lc_key k;
+	lc_page p;
+
+	lc_make_key(&k, "wb-inval", "1");
+	for (uint64_t i = 0; i < 20; i++)
+		get_check(c, &k, i, &s, PS, false);
+	lc_invalidate_file(c, &k);
+	lc_flush(c);
+	for (uint64_t i = 0; i < 20; i++)
+		assert_int_equal(lc_lookup(c, &k, i, &p), -ENOENT);
+	lc_stats st = stats(c);
+	assert_int_equal(st.pages, 0);
+	assert_int_equal(st.used_bytes, 0);
+	assert_int_equal(du_files(f->cache), 0);
+	lc_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1690,6 +1803,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stress, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_behind_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_behind_concurrent_miss, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_behind_close_keeps_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_behind_invalidate, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
