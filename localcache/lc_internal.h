@@ -131,10 +131,10 @@ typedef struct lc_entry {
 	bool stuck;               /* its file could not be removed: the charge stays
 	                           * (the blocks are still on the disk) */
 	void *handoff;            /* LC_GONE, store failed: bytes for the waiters */
-	void *queued;             /* LC_FETCHING, fetched and waiting for a writer
-	                           * thread (store_queue.c): its len bytes, which
-	                           * readers copy; cleared under the shard lock
-	                           * before the buffer is freed */
+	struct sq_job *queued;    /* LC_FETCHING, fetched and waiting for a writer
+	                           * thread (store_queue.c): its job, whose buffer
+	                           * readers share (a reference each); cleared
+	                           * under the shard lock as the entry settles */
 } lc_entry;
 
 typedef struct lc_shard {
@@ -196,15 +196,17 @@ struct lc_cache {
 	_Atomic uint64_t prefetches, prefetch_drops;
 
 	/* store_queue.c: pages waiting to be written by the writer threads.
-	 * sq_mu guards the queue, sq_bytes, sq_running, sq_started, sq_stop. */
+	 * sq_mu guards the queue, sq_claimed, sq_running, sq_started,
+	 * sq_start_failed and sq_stop. */
 	pthread_mutex_t sq_mu;
 	pthread_cond_t sq_cv;      /* a job or sq_stop for the writers */
 	pthread_cond_t sq_idle_cv; /* nothing queued nor being written */
 	GQueue sq_jobs;
-	uint64_t sq_limit;         /* bytes of buffers the queue may hold; 0: off */
-	uint64_t sq_bytes;
+	uint64_t sq_max;           /* pages queued or being written at most
+	                           * (write_behind / page_size); 0: off */
+	unsigned sq_claimed;       /* slots taken by defer_store, job not pushed yet */
 	unsigned sq_running, sq_started;
-	bool sq_stop;
+	bool sq_start_failed, sq_stop;
 	pthread_t sq_threads[LC_SQ_THREADS];
 	_Atomic uint64_t deferred_stores;
 
@@ -225,19 +227,32 @@ void lc_buf_pool_clear(lc_cache *c); /* at close */
 int prefetch_init(lc_cache *c);
 void prefetch_stop(lc_cache *c);
 
-/* store_queue.c. sq_submit: queue the fetched page of in-flight entry e
- * (the job takes over buf and a reference on e; e->queued must already
- * point at buf); false when write-behind is off or full, and then the
- * caller keeps both. sq_stop writes what is queued, then stops. */
+/* store_queue.c: a page waiting for a writer thread. refs: the writer's
+ * and one per reader sharing buf; the last frees buf and the job. */
+typedef struct sq_job {
+	lc_cache *c;
+	lc_entry *e;       /* in flight; the job holds a reference */
+	void *buf;         /* page buffer (lc_buf_alloc) */
+	uint32_t len;
+	uint64_t reserved; /* room reserved on disk (sp_reserve) */
+	atomic_uint refs;
+} sq_job;
+
+/* sq_claim: a place in the queue (false when write-behind is off, full or
+ * stopping); then either sq_push the job into it or sq_unclaim. sq_stop
+ * writes what is queued, then stops. */
 int sq_init(lc_cache *c, uint64_t limit);
-bool sq_submit(lc_cache *c, lc_entry *e, void *buf, uint32_t len);
+bool sq_claim(lc_cache *c);
+void sq_unclaim(lc_cache *c);
+void sq_push(lc_cache *c, sq_job *j);
+void sq_job_unref(sq_job *j);
 void sq_flush(lc_cache *c);
 uint64_t sq_queued(lc_cache *c);
 void sq_stop(lc_cache *c);
 
-/* page_cache.c: store a miss's page (buf, len bytes) and publish it, then
- * drop a reference on in-flight entry e. The caller still owns buf. */
-void pc_store_fetched(lc_cache *c, lc_entry *e, void *buf, uint32_t len);
+/* page_cache.c: write and publish a queued page (unless invalidated
+ * meanwhile), then drop the job's references. */
+void pc_store_queued(sq_job *j);
 
 lc_shard *ix_shard(lc_cache *c, const lc_pkey *pk);
 int ix_init(lc_shard *s);

@@ -38,8 +38,9 @@ typedef struct lc_options {
 	                           * readers (LC_STREAM) of LC_DIRECT_MIN and more go
 	                           * with O_DIRECT where the file system takes it */
 	uint64_t write_behind;    /* bytes of fetched pages that may wait for the
-	                           * cache's own low-priority writer threads; 0:
-	                           * each page is written by the thread releasing it */
+	                           * cache's own low-priority writer threads; under
+	                           * one page (0): each page is written by the
+	                           * thread releasing it */
 } lc_options;
 
 /* What a page caches: a file (by a 128-bit hash of its URI) at one version. */
@@ -70,6 +71,7 @@ typedef struct lc_page {
 	                            * release (an open evicted file still uses the disk) */
 	void *store;               /* internal: fetched bytes lc_page_release stores */
 	lc_cache *owner;           /* internal: the cache whose buffer mem is */
+	void *shared;              /* internal: the queued page whose buffer mem is */
 } lc_page;
 
 /*

@@ -75,14 +75,17 @@ static void page_init(lc_page *p)
 	p->pin = NULL;
 	p->store = NULL;
 	p->owner = NULL;
+	p->shared = NULL;
 }
 
 static int store_page(lc_cache *c, lc_entry *e, uint64_t version,
 		      void *data, uint32_t len);
+static int write_page(lc_cache *c, lc_entry *e, uint64_t version,
+		      void *data, uint32_t len, uint64_t reserved);
 static bool finish_inflight(lc_cache *c, lc_shard *s, lc_entry *e, bool stored,
 			    const void *data, uint32_t len, int err);
 
-void pc_store_fetched(lc_cache *c, lc_entry *e, void *buf, uint32_t len)
+static void store_fetched(lc_cache *c, lc_entry *e, void *buf, uint32_t len)
 {
 	int rc = store_page(c, e, e->version, buf, len);
 
@@ -90,30 +93,64 @@ void pc_store_fetched(lc_cache *c, lc_entry *e, void *buf, uint32_t len)
 	ix_unref(e);
 }
 
-/* Hand the miss's page to the writer threads: true if they took it (with
- * the buffer and our reference on e). */
+void pc_store_queued(sq_job *j)
+{
+	lc_cache *c = j->c;
+	lc_entry *e = j->e;
+	lc_shard *s = ix_shard(c, &e->pk);
+	bool doomed;
+	int rc;
+
+	pthread_mutex_lock(&s->mu);
+	doomed = e->doomed;
+	pthread_mutex_unlock(&s->mu);
+	if (doomed) {
+		/* Invalidated while queued: the write would only be unlinked. */
+		sp_cancel(c, j->reserved);
+		rc = -ECANCELED;
+	} else {
+		rc = write_page(c, e, e->version, j->buf, j->len, j->reserved);
+	}
+	finish_inflight(c, s, e, rc == 0, j->buf, j->len, 0);
+	ix_unref(e);
+	sq_job_unref(j);
+}
+
+/*
+ * Hand the miss's page to the writer threads: true if they took it, with
+ * the buffer and our reference on e. The room on disk is reserved here,
+ * at the releasing thread's priority: reserving may evict, and evicting
+ * takes shard locks that an idle-priority thread must not sit on.
+ */
 static bool defer_store(lc_cache *c, lc_entry *e, void *buf, uint32_t len)
 {
 	lc_shard *s = ix_shard(c, &e->pk);
-	bool queued;
+	uint64_t reserved = sp_page_bytes(c, LC_HDR_SIZE + (uint64_t)len);
+	sq_job *j;
 
-	if (c->sq_limit == 0)
-		return false; /* off: no need to bother the waiters */
-	/* Before the job exists: a writer clears it when it is done, and must
-	 * not find it set after that. */
+	if (c->sq_max == 0 || !sp_may_store(c) || !sq_claim(c))
+		return false; /* off, degraded or full: store_page decides */
+	if (sp_reserve(c, reserved) != 0)
+		goto unclaim; /* store_page fails the same way and reports it */
+	j = malloc(sizeof(*j));
+	if (!j)
+		goto cancel;
+	*j = (sq_job){ .c = c, .e = e, .buf = buf, .len = len, .reserved = reserved };
+	atomic_init(&j->refs, 1); /* the writer's */
 	pthread_mutex_lock(&s->mu);
-	e->queued = buf;
+	e->queued = j;
 	e->len = len;
 	if (e->waiters)
-		pthread_cond_broadcast(&s->cv); /* they can copy it now */
+		pthread_cond_broadcast(&s->cv); /* they can share the bytes now */
 	pthread_mutex_unlock(&s->mu);
-	queued = sq_submit(c, e, buf, len);
-	if (!queued) {
-		pthread_mutex_lock(&s->mu);
-		e->queued = NULL;
-		pthread_mutex_unlock(&s->mu);
-	}
-	return queued;
+	sq_push(c, j);
+	return true;
+
+cancel:
+	sp_cancel(c, reserved);
+unclaim:
+	sq_unclaim(c);
+	return false;
 }
 
 void lc_page_release(lc_page *p)
@@ -121,23 +158,28 @@ void lc_page_release(lc_page *p)
 	if (!p)
 		return;
 	if (p->store) {
-		/* The miss's page, after its reader had the bytes: store and
-		 * publish it now (see fetch_and_store), or have it stored. */
+		/* The miss's page, after its reader had the bytes: have it
+		 * stored and published (see fetch_and_store). */
 		lc_entry *e = p->store;
 		lc_cache *c = e->cache;
 
-		if (p->owner == c && defer_store(c, e, p->mem, (uint32_t)p->len)) {
+		if (defer_store(c, e, p->mem, (uint32_t)p->len)) {
 			atomic_fetch_sub(&c->pages_out, 1);
 			page_init(p);
 			return;
 		}
-		pc_store_fetched(c, e, p->mem, (uint32_t)p->len);
+		store_fetched(c, e, p->mem, (uint32_t)p->len);
 	}
 	if (p->fd >= 0)
 		close(p->fd);
 	if (p->owner) {
 		lc_buf_free(p->owner, p->mem);
 		atomic_fetch_sub(&p->owner->pages_out, 1);
+	}
+	if (p->shared) {
+		sq_job *j = p->shared;
+		atomic_fetch_sub(&j->c->pages_out, 1);
+		sq_job_unref(j);
 	}
 	if (p->pin) {
 		lc_entry *e = p->pin;
@@ -223,12 +265,14 @@ static int fetch_bypass(lc_cache *c, lc_fetch_fn fetch, void *arg, uint64_t inde
 }
 
 /*
- * Write the page to a temp file and rename it into place. On success
- * e->charge is its charge. Does not publish. A stream entry's data is in a
- * page buffer (lc_buf_alloc), which O_DIRECT can write as it is.
+ * Write the page to a temp file and rename it into place, with `reserved`
+ * bytes (sp_page_bytes of it) already reserved by store_page or
+ * defer_store. On success e->charge is its charge. Does not publish. A
+ * stream entry's data is in a page buffer (lc_buf_alloc), which O_DIRECT
+ * can write as it is.
  */
-static int store_page(lc_cache *c, lc_entry *e, uint64_t version,
-		      void *data, uint32_t len)
+static int write_page(lc_cache *c, lc_entry *e, uint64_t version,
+		      void *data, uint32_t len, uint64_t reserved)
 {
 	char tmp[48], name[LC_NAME_MAX];
 	lc_header h = {
@@ -239,21 +283,12 @@ static int store_page(lc_cache *c, lc_entry *e, uint64_t version,
 		.version = version,
 		.index = e->pk.index,
 	};
-	uint64_t reserved = sp_page_bytes(c, LC_HDR_SIZE + (uint64_t)len);
 	uint64_t actual;
 	struct stat st;
 	const char *what;
 	bool want_direct = e->stream && len >= LC_DIRECT_MIN && atomic_load(&c->direct);
 	bool direct = want_direct;
 	int rc, wfd;
-
-	if (!sp_may_store(c))
-		return -EAGAIN; /* degraded: not an attempt, not an error */
-
-	what = "free-space floor";
-	rc = sp_reserve(c, reserved);
-	if (rc)
-		goto fail;
 
 	snprintf(tmp, sizeof(tmp), "%ld-%" PRIu64, (long)getpid(),
 		 atomic_fetch_add(&c->tmp_seq, 1));
@@ -313,6 +348,23 @@ fail:
 	return rc;
 }
 
+/* Reserve room for the page (evicting as needed), then write it. */
+static int store_page(lc_cache *c, lc_entry *e, uint64_t version,
+		      void *data, uint32_t len)
+{
+	uint64_t reserved = sp_page_bytes(c, LC_HDR_SIZE + (uint64_t)len);
+	int rc;
+
+	if (!sp_may_store(c))
+		return -EAGAIN; /* degraded: not an attempt, not an error */
+	rc = sp_reserve(c, reserved);
+	if (rc) {
+		sp_store_failed(c, rc, "free-space floor");
+		return rc;
+	}
+	return write_page(c, e, version, data, len, reserved);
+}
+
 /*
  * End an in-flight entry we created, under no lock. stored: the page file is
  * in place (fd open). Publishes it unless invalidated meanwhile; otherwise
@@ -326,7 +378,7 @@ static bool finish_inflight(lc_cache *c, lc_shard *s, lc_entry *e, bool stored,
 
 	pthread_mutex_lock(&s->mu);
 	e->len = len;
-	e->queued = NULL; /* its buffer is freed once we return */
+	e->queued = NULL; /* no new reader shares its buffer after this */
 	if (stored && !e->doomed) {
 		e->verified = true;
 		e->stamp = lc_wall_s();
@@ -401,13 +453,23 @@ static int wait_inflight(lc_shard *s, lc_entry *e, uint64_t version, lc_page *ou
 
 	ix_ref(e);
 	e->waiters++;
-	while (e->state == LC_FETCHING && !(e->queued && e->version == version))
+	while (e->state == LC_FETCHING && !e->queued)
 		pthread_cond_wait(&s->cv, &s->mu);
 	e->waiters--;
 	if (e->state == LC_FETCHING) {
-		/* Fetched, waiting for a writer thread: copy the bytes rather
-		 * than wait for a low-priority write. */
-		rc = serve_copy(e->cache, e->queued, e->len, out);
+		/* Fetched, waiting for a writer thread. Our version: share
+		 * its bytes rather than wait for a low-priority write. Another
+		 * version: look again (get_page fetches around it). */
+		if (e->version == version) {
+			sq_job *j = e->queued;
+			atomic_fetch_add(&j->refs, 1);
+			out->mem = j->buf;
+			out->len = j->len;
+			out->from_cache = false;
+			out->shared = j;
+			atomic_fetch_add(&j->c->pages_out, 1);
+			rc = 0;
+		}
 	} else if (e->state == LC_GONE && e->version == version) {
 		/* READY: look again and take the stored page. Another version:
 		 * look again, the page will be dropped as stale. */
@@ -470,6 +532,12 @@ static int get_page(lc_cache *c, const lc_key *key, uint64_t index, unsigned fla
 			counted = true;
 			if (!fetch)
 				goto unlock_miss;
+			if (e->queued && e->version != key->version) {
+				/* Another version waiting to be written: it will be
+				 * dropped as stale once stored, so do not wait. */
+				pthread_mutex_unlock(&s->mu);
+				return fetch_bypass(c, fetch, arg, index, out);
+			}
 			rc = wait_inflight(s, e, key->version, out);
 			if (rc <= 0) {
 				pthread_mutex_unlock(&s->mu);

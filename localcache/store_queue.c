@@ -9,19 +9,24 @@
  * writers run at SCHED_IDLE (nice 19 where refused), so pages are written
  * with the CPU nobody else wants; a reader never waits for them.
  *
- * Bounds: the queue holds at most sq_limit bytes of page buffers (a buffer
- * is page_size whatever the page's length). A page that does not fit is
- * written by its own thread, as without write-behind, which is also the
- * back-pressure: a writer that falls behind never costs more than sq_limit
- * of memory. Threads start on the first page (lc_open may run before the
- * daemon forks). lc_close writes what is queued before it returns.
+ * Bounds: at most sq_max pages (write_behind bytes of page buffers, a
+ * buffer being page_size whatever the page's length) are claimed, queued or
+ * being written. A page that does not fit is written by its own thread, as
+ * without write-behind, which is also the back-pressure: a writer that falls
+ * behind never costs more than write_behind of memory. The releasing thread
+ * reserves the page's room on disk (evicting if need be) before queueing, so
+ * a writer takes a shard lock only to publish. Threads start on the first
+ * page (lc_open may run before the daemon forks). At lc_close the writers
+ * stop after their current page and the closing thread, at its own
+ * priority, writes what is left.
  *
  * A queued page's entry stays in flight (LC_FETCHING) with e->queued
- * pointing at the bytes; readers of it copy those instead of waiting for
- * the write (page_cache.c, wait_inflight).
+ * pointing at its job; readers of it share the job's buffer (a reference
+ * each) instead of waiting for the write (page_cache.c, wait_inflight).
  *
- * Locks: sq_mu guards the job queue, sq_bytes, sq_running, sq_started and
- * sq_stop. It is a leaf: nothing else is taken while it is held.
+ * Locks: sq_mu guards the job queue, sq_claimed, sq_running, sq_started,
+ * sq_start_failed and sq_stop. It is a leaf: nothing else is taken while
+ * it is held.
  */
 #include <errno.h>
 #include <sched.h>
@@ -32,12 +37,6 @@
 
 #include "lc_internal.h"
 
-typedef struct sq_job {
-	lc_entry *e; /* in flight; the job holds a reference */
-	void *buf;   /* page buffer (lc_buf_alloc) */
-	uint32_t len;
-} sq_job;
-
 static void lower_priority(void)
 {
 	struct sched_param sp = { 0 };
@@ -47,6 +46,12 @@ static void lower_priority(void)
 	 * which is why these threads are the writers' own). */
 	if (sched_setscheduler(0, SCHED_IDLE, &sp) != 0)
 		setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
+}
+
+/* Pages claimed, queued or being written; under sq_mu. */
+static uint64_t pending(const lc_cache *c)
+{
+	return (uint64_t)c->sq_jobs.length + c->sq_claimed + c->sq_running;
 }
 
 static void *writer_main(void *arg)
@@ -60,20 +65,17 @@ static void *writer_main(void *arg)
 
 		while (!c->sq_stop && g_queue_is_empty(&c->sq_jobs))
 			pthread_cond_wait(&c->sq_cv, &c->sq_mu);
+		if (c->sq_stop)
+			break; /* sq_stop writes the rest at its own priority */
 		j = g_queue_pop_head(&c->sq_jobs);
-		if (!j)
-			break; /* stopping, and nothing left to write */
 		c->sq_running++;
 		pthread_mutex_unlock(&c->sq_mu);
 
-		pc_store_fetched(c, j->e, j->buf, j->len);
-		lc_buf_free(c, j->buf);
-		free(j);
+		pc_store_queued(j);
 
 		pthread_mutex_lock(&c->sq_mu);
 		c->sq_running--;
-		c->sq_bytes -= c->page_size;
-		if (c->sq_running == 0 && g_queue_is_empty(&c->sq_jobs))
+		if (pending(c) == 0)
 			pthread_cond_broadcast(&c->sq_idle_cv);
 	}
 	pthread_mutex_unlock(&c->sq_mu);
@@ -93,7 +95,7 @@ int sq_init(lc_cache *c, uint64_t limit)
 	if (rc)
 		goto fail_cv;
 	g_queue_init(&c->sq_jobs);
-	c->sq_limit = limit;
+	c->sq_max = limit / c->page_size; /* less than a page: off */
 	return 0;
 
 fail_cv:
@@ -103,47 +105,69 @@ fail_mu:
 	return -rc;
 }
 
-/* Under sq_mu. Starts the writers that are not running yet; false if none
- * runs (then nothing may be queued: nobody would write it). */
+/* Under sq_mu. Starts the writers not running yet, trying once only; false
+ * if none runs (then nothing may be queued: nobody would write it). */
 static bool start_writers(lc_cache *c)
 {
-	while (c->sq_started < LC_SQ_THREADS) {
-		if (pthread_create(&c->sq_threads[c->sq_started], NULL, writer_main, c) != 0)
+	while (!c->sq_start_failed && c->sq_started < LC_SQ_THREADS) {
+		if (pthread_create(&c->sq_threads[c->sq_started], NULL, writer_main, c) != 0) {
+			c->sq_start_failed = true;
 			break;
+		}
 		c->sq_started++;
 	}
 	return c->sq_started > 0;
 }
 
-bool sq_submit(lc_cache *c, lc_entry *e, void *buf, uint32_t len)
+bool sq_claim(lc_cache *c)
 {
-	sq_job *j;
-	bool ok = false;
+	bool ok;
 
-	if (c->sq_limit == 0)
-		return false;
-	j = malloc(sizeof(*j));
-	if (!j)
-		return false;
-	*j = (sq_job){ e, buf, len };
 	pthread_mutex_lock(&c->sq_mu);
-	if (!c->sq_stop && c->sq_bytes + c->page_size <= c->sq_limit && start_writers(c)) {
-		g_queue_push_tail(&c->sq_jobs, j);
-		c->sq_bytes += c->page_size;
-		atomic_fetch_add(&c->deferred_stores, 1);
-		pthread_cond_signal(&c->sq_cv);
-		ok = true;
-	}
+	ok = !c->sq_stop && pending(c) < c->sq_max && start_writers(c);
+	if (ok)
+		c->sq_claimed++;
 	pthread_mutex_unlock(&c->sq_mu);
-	if (!ok)
-		free(j);
 	return ok;
+}
+
+/* Under sq_mu: a claim ends (pushed or given up). */
+static void end_claim(lc_cache *c)
+{
+	c->sq_claimed--;
+	if (pending(c) == 0)
+		pthread_cond_broadcast(&c->sq_idle_cv);
+}
+
+void sq_unclaim(lc_cache *c)
+{
+	pthread_mutex_lock(&c->sq_mu);
+	end_claim(c);
+	pthread_mutex_unlock(&c->sq_mu);
+}
+
+void sq_push(lc_cache *c, sq_job *j)
+{
+	pthread_mutex_lock(&c->sq_mu);
+	g_queue_push_tail(&c->sq_jobs, j);
+	c->sq_claimed--; /* the job counts in the queue now */
+	atomic_fetch_add(&c->deferred_stores, 1);
+	pthread_cond_signal(&c->sq_cv);
+	pthread_mutex_unlock(&c->sq_mu);
+}
+
+void sq_job_unref(sq_job *j)
+{
+	if (atomic_fetch_sub(&j->refs, 1) != 1)
+		return;
+	lc_buf_free(j->c, j->buf);
+	free(j);
 }
 
 void sq_flush(lc_cache *c)
 {
 	pthread_mutex_lock(&c->sq_mu);
-	while (c->sq_running || !g_queue_is_empty(&c->sq_jobs))
+	while (pending(c))
 		pthread_cond_wait(&c->sq_idle_cv, &c->sq_mu);
 	pthread_mutex_unlock(&c->sq_mu);
 }
@@ -153,17 +177,16 @@ uint64_t sq_queued(lc_cache *c)
 	uint64_t n;
 
 	pthread_mutex_lock(&c->sq_mu);
-	n = g_queue_get_length(&c->sq_jobs) + c->sq_running;
+	n = pending(c);
 	pthread_mutex_unlock(&c->sq_mu);
 	return n;
 }
 
 void sq_stop(lc_cache *c)
 {
+	sq_job *j;
 	unsigned n;
 
-	/* The writers empty the queue before they leave: pages fetched before
-	 * the unmount are kept. */
 	pthread_mutex_lock(&c->sq_mu);
 	c->sq_stop = true;
 	n = c->sq_started;
@@ -171,6 +194,11 @@ void sq_stop(lc_cache *c)
 	pthread_mutex_unlock(&c->sq_mu);
 	for (unsigned i = 0; i < n; i++)
 		pthread_join(c->sq_threads[i], NULL);
+	/* Pages fetched before the unmount are kept: written here, at the
+	 * closing thread's priority, not the idle writers'. No page is out
+	 * (lc_close's contract), so nothing is claimed any more. */
+	while ((j = g_queue_pop_head(&c->sq_jobs)))
+		pc_store_queued(j);
 	pthread_cond_destroy(&c->sq_idle_cv);
 	pthread_cond_destroy(&c->sq_cv);
 	pthread_mutex_destroy(&c->sq_mu);

@@ -1002,28 +1002,38 @@ static void *race_get(void *arg)
 	return NULL;
 }
 
+enum { RACERS = 8 };
+
+/* RACERS threads miss on page 3 of k at once; one fetch, each racer's
+ * outcome in r. The fetch is slow (delay_ms) so that all meet it in
+ * flight. */
+static void run_racers(lc_cache *c, src *s, lc_key *k, struct racer r[RACERS])
+{
+	pthread_t t[RACERS];
+	pthread_barrier_t go;
+
+	pthread_barrier_init(&go, NULL, RACERS);
+	for (int i = 0; i < RACERS; i++) {
+		r[i] = (struct racer){.c = c, .k = k, .s = s, .index = 3, .go = &go};
+		assert_int_equal(pthread_create(&t[i], NULL, race_get, &r[i]), 0);
+	}
+	for (int i = 0; i < RACERS; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&go);
+	assert_int_equal(atomic_load(&s->fetches), 1);
+}
+
 /* 8 threads miss on one page at once: one fetch, all get the bytes. */
 static void race(fx *f, lc_cache *c, src *s, int want_rc, bool want_stored)
 {
-	enum { N = 8 };
-	pthread_t t[N];
-	struct racer r[N];
-	pthread_barrier_t go;
+	struct racer r[RACERS];
 	lc_key k;
 	int from_cache = 0, in_mem = 0;
 
 	(void)f;
 	lc_make_key(&k, "race", "v");
-	pthread_barrier_init(&go, NULL, N);
-	for (int i = 0; i < N; i++) {
-		r[i] = (struct racer){.c = c, .k = &k, .s = s, .index = 3, .go = &go};
-		assert_int_equal(pthread_create(&t[i], NULL, race_get, &r[i]), 0);
-	}
-	for (int i = 0; i < N; i++)
-		pthread_join(t[i], NULL);
-	pthread_barrier_destroy(&go);
-	assert_int_equal(atomic_load(&s->fetches), 1);
-	for (int i = 0; i < N; i++) {
+	run_racers(c, s, &k, r);
+	for (int i = 0; i < RACERS; i++) {
 		assert_int_equal(r[i].rc, want_rc);
 		if (want_rc == 0) {
 			assert_true(r[i].bytes_ok);
@@ -1035,10 +1045,9 @@ static void race(fx *f, lc_cache *c, src *s, int want_rc, bool want_stored)
 		}
 	}
 	if (want_rc == 0) {
-		assert_int_equal(from_cache, want_stored ? N - 1 : 0);
-		assert_int_equal(in_mem, want_stored ? 1 : N);
+		assert_int_equal(from_cache, want_stored ? RACERS - 1 : 0);
+		assert_int_equal(in_mem, want_stored ? 1 : RACERS);
 	}
-	/* The fetch is slow (delay_ms) so that all threads meet it in flight. */
 }
 
 static void test_concurrent_miss_one_fetch(void **state)
@@ -1652,14 +1661,28 @@ static void test_kill9(void **state)
 
 /* ---- write-behind (store_queue.c) ---- */
 
+/* A cache whose write-behind queue holds `pages` page buffers. */
+static lc_cache *open_write_behind(fx *f, uint64_t pages, lc_options *o)
+{
+	*o = opts(f, 64ull << 20, PS);
+	o->write_behind = pages * PS;
+	return open_ok(o);
+}
+
+/* Miss on pages 0..n-1 of k, each fetched and released in turn. */
+static void miss_pages(lc_cache *c, const lc_key *k, src *s, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		get_check(c, k, i, s, PS, false);
+}
+
 /* Pages wait for the writer threads, are all written by lc_flush, and the
  * queue never holds more than write_behind bytes of buffers. */
 static void test_write_behind_bounded(void **state)
 {
 	fx *f = *state;
-	lc_options o = opts(f, 64ull << 20, PS);
-	o.write_behind = 2 * PS;
-	lc_cache *c = open_ok(&o);
+	lc_options o;
+	lc_cache *c = open_write_behind(f, 2, &o);
 	src s = {.size = 30ull * PS, .seed = 41};
 	lc_key k;
 
@@ -1685,27 +1708,15 @@ static void test_write_behind_bounded(void **state)
 static void test_write_behind_concurrent_miss(void **state)
 {
 	fx *f = *state;
-	lc_options o = opts(f, 64ull << 20, PS);
-	o.write_behind = 16 * PS;
-	lc_cache *c = open_ok(&o);
+	lc_options o;
+	lc_cache *c = open_write_behind(f, 16, &o);
 	src s = {.size = 10ull * PS, .seed = 42, .delay_ms = 400};
-	enum { N = 8 };
-	pthread_t t[N];
-	struct racer r[N];
-	pthread_barrier_t go;
+	struct racer r[RACERS];
 	lc_key k;
 
 	lc_make_key(&k, "race-wb", "v");
-	pthread_barrier_init(&go, NULL, N);
-	for (int i = 0; i < N; i++) {
-		r[i] = (struct racer){.c = c, .k = &k, .s = &s, .index = 3, .go = &go};
-		assert_int_equal(pthread_create(&t[i], NULL, race_get, &r[i]), 0);
-	}
-	for (int i = 0; i < N; i++)
-		pthread_join(t[i], NULL);
-	pthread_barrier_destroy(&go);
-	assert_int_equal(atomic_load(&s.fetches), 1);
-	for (int i = 0; i < N; i++) {
+	run_racers(c, &s, &k, r);
+	for (int i = 0; i < RACERS; i++) {
 		assert_int_equal(r[i].rc, 0);
 		assert_true(r[i].bytes_ok);
 	}
@@ -1719,19 +1730,16 @@ static void test_write_behind_concurrent_miss(void **state)
 static void test_write_behind_close_keeps_pages(void **state)
 {
 	fx *f = *state;
-	lc_options o = opts(f, 64ull << 20, PS);
-	o.write_behind = 64 * PS;
-	lc_cache *c = open_ok(&o);
+	lc_options o;
+	lc_cache *c = open_write_behind(f, 64, &o);
 	src s = {.size = 20ull * PS, .seed = 43};
 	lc_key k;
 
 	lc_make_key(&k, "wb-close", "1");
-	for (uint64_t i = 0; i < 20; i++)
-		get_check(c, &k, i, &s, PS, false);
+	miss_pages(c, &k, &s, 20);
 	lc_close(c);
 	c = open_ok(&o);
-	lc_stats st = stats(c);
-	assert_int_equal(st.restored_pages, 20);
+	assert_int_equal(stats(c).restored_pages, 20);
 	for (uint64_t i = 0; i < 20; i++)
 		get_check(c, &k, i, &s, PS, true);
 	lc_close(c);
@@ -1742,16 +1750,14 @@ static void test_write_behind_close_keeps_pages(void **state)
 static void test_write_behind_invalidate(void **state)
 {
 	fx *f = *state;
-	lc_options o = opts(f, 64ull << 20, PS);
-	o.write_behind = 64 * PS;
-	lc_cache *c = open_ok(&o);
+	lc_options o;
+	lc_cache *c = open_write_behind(f, 64, &o);
 	src s = {.size = 20ull * PS, .seed = 44};
 	lc_key k;
 	lc_page p;
 
 	lc_make_key(&k, "wb-inval", "1");
-	for (uint64_t i = 0; i < 20; i++)
-		get_check(c, &k, i, &s, PS, false);
+	miss_pages(c, &k, &s, 20);
 	lc_invalidate_file(c, &k);
 	lc_flush(c);
 	for (uint64_t i = 0; i < 20; i++)
