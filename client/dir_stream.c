@@ -17,7 +17,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "mono_cond.h"
 
 struct dfs_dir_lister {
 	dfs_source *src;
@@ -37,6 +38,7 @@ struct dfs_dir {
 	bool closed;               /* the reader is gone: stop listing */
 	unsigned waiters;          /* readers in pthread_cond_wait */
 	size_t wake_at;            /* wake the waiters when this many are listed */
+	long batch_wait_ns;        /* the lister's, copied: a handle outlives it */
 	atomic_int refs;
 };
 
@@ -44,22 +46,6 @@ struct dfs_dir {
  * batch, by default: a LIST page of 1,000 is handed on in well under a
  * millisecond. */
 #define DIR_BATCH_WAIT_NS (2 * 1000 * 1000L)
-
-/* A condition variable on CLOCK_MONOTONIC: the batch wait must not stretch
- * or end early when the wall clock is set. */
-static int init_cond(pthread_cond_t *c)
-{
-	pthread_condattr_t ca;
-	int rc = pthread_condattr_init(&ca);
-
-	if (rc)
-		return rc;
-	rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	if (rc == 0)
-		rc = pthread_cond_init(c, &ca);
-	pthread_condattr_destroy(&ca);
-	return rc;
-}
 
 static void dir_unref(dfs_dir *d)
 {
@@ -181,15 +167,7 @@ long dfs_dir_wait(dfs_dir *d, size_t i, size_t want)
 		 * instead of sending it off with a few entries. */
 		struct timespec dl;
 
-		long ns = d->lister->batch_wait_ns;
-
-		clock_gettime(CLOCK_MONOTONIC, &dl);
-		dl.tv_sec += ns / 1000000000L;
-		dl.tv_nsec += ns % 1000000000L;
-		if (dl.tv_nsec >= 1000000000L) {
-			dl.tv_sec++;
-			dl.tv_nsec -= 1000000000L;
-		}
+		dfs_deadline_in_ns(&dl, d->batch_wait_ns);
 		wait_for(d, i + want, &dl);
 	}
 	if (d->names->len > i || d->state > 0)
@@ -214,9 +192,10 @@ int dfs_dir_open(dfs_dir_lister *l, const char *path, dfs_dir **out)
 	d->attrs = g_array_new(FALSE, FALSE, sizeof(dfs_attr));
 	atomic_init(&d->refs, 2); /* the caller's and the job's */
 	d->wake_at = SIZE_MAX;
+	d->batch_wait_ns = l->batch_wait_ns;
 	if (!d->path || pthread_mutex_init(&d->lock, NULL) != 0)
 		goto nomem;
-	if (init_cond(&d->cond) != 0) {
+	if (dfs_cond_init_monotonic(&d->cond) != 0) {
 		pthread_mutex_destroy(&d->lock);
 		goto nomem;
 	}

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "mono_cond.h"
+
 struct etcd_registration {
 	etcd_client *c;
 	char *live_key;
@@ -62,13 +64,7 @@ static void *keepalive_thread(void *arg)
 		struct timespec ts;
 		int64_t ttl = 0;
 
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += (time_t)period;
-		ts.tv_nsec += (long)((period - (double)(time_t)period) * 1e9);
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		dfs_deadline_in_ns(&ts, (int64_t)(period * 1e9));
 		while (!r->stop && pthread_cond_timedwait(&r->cond, &r->mu, &ts) != ETIMEDOUT)
 			;
 		if (r->stop)
@@ -106,7 +102,6 @@ int etcd_register_worker(const etcd_options *o, const char *cluster, const dfs_w
 {
 	etcd_registration *r = calloc(1, sizeof(*r));
 	char name[64], *ring_key = NULL;
-	pthread_condattr_t ca;
 	int rc = -1;
 
 	*out = NULL;
@@ -119,14 +114,12 @@ int etcd_register_worker(const etcd_options *o, const char *cluster, const dfs_w
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (pthread_condattr_init(&ca) != 0 || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&r->cond, &ca) != 0) {
+	if (dfs_cond_init_monotonic(&r->cond) != 0) {
 		pthread_mutex_destroy(&r->mu);
 		free(r);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	pthread_condattr_destroy(&ca);
 	if (!cluster || !*cluster)
 		cluster = "DefaultAlluxioCluster";
 	r->ttl = ttl_seconds > 0 ? ttl_seconds : 120;

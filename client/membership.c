@@ -16,6 +16,7 @@
 
 #include "etcd_client.h"
 #include "hashring.h"
+#include "mono_cond.h"
 
 #define RETRY_SECONDS 1.0     /* etcd down: try again this often */
 #define MAX_SELECT 64
@@ -453,13 +454,7 @@ static void nap(dfs_membership *m, double secs)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)secs;
-	ts.tv_nsec += (long)((secs - (double)(time_t)secs) * 1e9);
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	dfs_deadline_in_ns(&ts, (int64_t)(secs * 1e9));
 	pthread_mutex_lock(&m->mu);
 	while (!atomic_load(&m->stopping)) {
 		if (pthread_cond_timedwait(&m->cond, &m->mu, &ts) == ETIMEDOUT)
@@ -547,7 +542,6 @@ dfs_membership *dfs_membership_new(const dfs_config *cfg, char *err, size_t errl
 {
 	dfs_membership *m = calloc(1, sizeof(*m));
 	bool mu_ok = false, cond_ok = false;
-	pthread_condattr_t ca;
 
 	if (!m) {
 		snprintf(err, errlen, "out of memory");
@@ -558,13 +552,8 @@ dfs_membership *dfs_membership_new(const dfs_config *cfg, char *err, size_t errl
 	if (pthread_mutex_init(&m->mu, NULL) != 0)
 		goto nomem;
 	mu_ok = true;
-	if (pthread_condattr_init(&ca) != 0)
+	if (dfs_cond_init_monotonic(&m->cond) != 0)
 		goto nomem;
-	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 || pthread_cond_init(&m->cond, &ca) != 0) {
-		pthread_condattr_destroy(&ca);
-		goto nomem;
-	}
-	pthread_condattr_destroy(&ca);
 	cond_ok = true;
 	atomic_init(&m->stopping, false);
 
