@@ -31,7 +31,7 @@ void s3_creds_free(s3_creds *c)
 	c->access_key = c->secret_key = c->session_token = c->region = NULL;
 }
 
-/* The whole file in one buffer of its size (wiped by the caller): lines
+/* The whole file in one buffer (wiped by the caller): lines
  * of any length (session tokens pass 2 KiB), and no copy of a secret left
  * behind in memory a growing buffer gave back. NULL with errno. */
 static char *slurp(const char *path, size_t *len)
@@ -39,7 +39,7 @@ static char *slurp(const char *path, size_t *len)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	char *buf = NULL;
-	size_t got = 0;
+	size_t got = 0, cap;
 	int e = 0;
 
 	if (fd < 0)
@@ -48,31 +48,44 @@ static char *slurp(const char *path, size_t *len)
 		e = errno;
 		goto done;
 	}
-	if (st.st_size > CREDS_FILE_MAX) {
+	if (S_ISREG(st.st_mode) && st.st_size > CREDS_FILE_MAX) {
 		e = EFBIG;
 		goto done;
 	}
-	buf = malloc((size_t)st.st_size + 1);
+	/* A regular file's size is known; a pipe (-o s3.credentials_file=
+	 * <(...)) is read to its end, up to the same cap. */
+	cap = S_ISREG(st.st_mode) ? (size_t)st.st_size : CREDS_FILE_MAX + 1;
+	buf = malloc(cap + 1);
 	if (!buf) {
 		e = ENOMEM;
 		goto done;
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+	while (got < cap) {
+		ssize_t n = read(fd, buf + got, cap - got);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			break; /* shrank meanwhile: parse what is there */
+		if (n < 0) {
+			e = errno;
+			break;
+		}
+		if (n == 0)
+			break; /* shrank meanwhile, or the end of a pipe */
 		got += (size_t)n;
+	}
+	if (!e && got > CREDS_FILE_MAX)
+		e = EFBIG;
+	if (e) {
+		explicit_bzero(buf, got);
+		free(buf);
+		buf = NULL;
+		goto done;
 	}
 	buf[got] = '\0';
 	*len = got;
 done:
 	close(fd);
-	if (e) {
+	if (e)
 		errno = e;
-		return NULL;
-	}
 	return buf;
 }
 

@@ -252,6 +252,22 @@ static void test_creds_file(void **state)
 		assert_string_equal(c.secret_key, "SK");
 		s3_creds_free(&c);
 	}
+
+	/* From a pipe (-o s3.credentials_file=<(...)), whose size is 0. */
+	{
+		static const char text[] = "[default]\naws_access_key_id=AKP\naws_secret_access_key=SKP\n";
+		int p[2];
+
+		assert_int_equal(pipe(p), 0);
+		assert_int_equal(write(p[1], text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+		close(p[1]);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", p[0]);
+		assert_int_equal(s3_creds_read_file(path, "default", &c), 0);
+		assert_string_equal(c.access_key, "AKP");
+		assert_string_equal(c.secret_key, "SKP");
+		s3_creds_free(&c);
+		close(p[0]);
+	}
 }
 
 static void test_creds_chain(void **state)
