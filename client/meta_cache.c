@@ -31,7 +31,8 @@ typedef struct listing {
 	size_t n;
 	char **names;
 	dfs_attr *attrs;
-	GHashTable *has;       /* the names (not owned): "is it listed?" in O(1) */
+	GHashTable *has;       /* the names (not owned): "is it listed?" in O(1);
+	                        * built by the first listed_absent, under the lock */
 } listing;
 
 typedef struct entry {
@@ -85,14 +86,19 @@ static void entry_free(gpointer p)
 	free(e);
 }
 
+static bool fresh_at(const meta_cache *mc, double born, double now)
+{
+	return mc->expire_s < 0 || now - born < mc->expire_s;
+}
+
 static bool fresh(const meta_cache *mc, const entry *e, double now)
 {
-	return mc->expire_s < 0 || now - e->born < mc->expire_s;
+	return fresh_at(mc, e->born, now);
 }
 
 static bool fresh_list(const meta_cache *mc, const entry *e, double now)
 {
-	return e->list && (mc->expire_s < 0 || now - e->list_born < mc->expire_s);
+	return e->list && fresh_at(mc, e->list_born, now);
 }
 
 /* Called with the lock held. */
@@ -189,6 +195,12 @@ static bool listed_absent(meta_cache *mc, const char *path, double now)
 	 * no cache at all. */
 	if (!p || p->err || !fresh_list(mc, p, now))
 		return false;
+	if (!p->list->has) {
+		listing *l = p->list;
+		l->has = g_hash_table_new(g_str_hash, g_str_equal);
+		for (size_t i = 0; i < l->n; i++)
+			g_hash_table_add(l->has, l->names[i]);
+	}
 	return !g_hash_table_contains(p->list->has, name);
 }
 
@@ -275,9 +287,6 @@ static listing *fetch_listing(meta_cache *mc, const char *path, dfs_list_cb cb, 
 		l->n = c.names->len;
 		l->names = (char **)g_ptr_array_steal(c.names, NULL);
 		l->attrs = (dfs_attr *)(void *)g_array_steal(c.attrs, NULL);
-		l->has = g_hash_table_new(g_str_hash, g_str_equal);
-		for (size_t i = 0; i < l->n; i++)
-			g_hash_table_add(l->has, l->names[i]);
 	} else {
 		free(l);
 		l = NULL;
